@@ -1,0 +1,402 @@
+"""Chunk configs, the exact context formula, and YAML config loading.
+
+This is the top of the dataflow (config -> sampler -> mask -> model -> streaming): it holds the
+value types everyone else uses and turns a file into validated settings, failing early with
+one-line errors that name the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from dataclasses import dataclass, field
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ChunkConfig",
+    "ChunkedAttentionSettings",
+    "ConfigError",
+    "ModelSettings",
+    "ProjectConfig",
+    "check_sampler_values",
+    "context_chunks_for",
+    "default_config_text",
+    "exact",
+    "load_config",
+]
+
+
+@dataclass
+class ChunkConfig:
+    """One attention geometry.
+
+    ``chunk_size``: tokens per chunk, ``None`` for full (bidirectional) context.
+    ``context_chunks``: past chunks visible besides the current one, ``None`` for unlimited.
+    """
+
+    chunk_size: int | None
+    context_chunks: int | None
+
+    def is_full_context(self) -> bool:
+        return self.chunk_size is None
+
+
+def exact(x: float | int | Fraction) -> Fraction:
+    """The decimal value of ``x`` as written: ``exact(0.56) == Fraction(56, 100)``."""
+    if isinstance(x, Fraction):
+        return x
+    return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
+
+
+def context_chunks_for(context_sec: float, timestep_duration_sec: float, chunk_size: int) -> int:
+    """``ceil(context_sec / timestep_duration_sec / chunk_size)`` on the decimal values as written.
+
+    Plain float division drifts: ``0.56 / 0.08 / 1 == 7.000000000000001``, whose ceil is one
+    chunk too many. Here every float is read as its shortest decimal repr, so
+    ``context_chunks_for(0.56, 0.08, 1) == 7``.
+    """
+    if _is_bad_number(context_sec) or context_sec < 0:
+        raise ValueError(f"context_sec must be a finite number >= 0, got {context_sec!r}")
+    if _is_bad_number(timestep_duration_sec) or timestep_duration_sec <= 0:
+        raise ValueError(
+            f"timestep_duration_sec must be a finite number > 0, got {timestep_duration_sec!r}"
+        )
+    if not _is_int(chunk_size) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
+    return math.ceil(exact(context_sec) / exact(timestep_duration_sec) / int(chunk_size))
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_bad_number(x: Any) -> bool:
+    """Not a real number, or infinite, or NaN."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return True
+    return not math.isfinite(float(x))
+
+
+class ConfigError(ValueError):
+    """A bad config value; ``str()`` is one line naming the file (if any) and the key."""
+
+    def __init__(self, message: str, *, key: str | None = None, source: str | None = None):
+        self.key, self.source, self.detail = key, source, message
+        where = ": ".join(part for part in (source, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def check_sampler_values(
+    *,
+    chunk_size_min: Any,
+    chunk_size_max: Any,
+    context_sec_min: Any,
+    context_sec_max: Any,
+    timestep_duration_sec: Any,
+    chunkwise_prob: Any,
+    left_constrain_prob: Any,
+) -> None:
+    """Raise :class:`ConfigError` (a ``ValueError``) keyed by the first bad value.
+
+    The one definition of what a sampler accepts, shared by the sampler's constructor and the
+    config loader.
+    """
+    for key, value in (("chunk_size_min", chunk_size_min), ("chunk_size_max", chunk_size_max)):
+        if not _is_int(value):
+            raise ConfigError(f"must be a finite integer >= 1, got {value!r}", key=key)
+    if chunk_size_min < 1:
+        raise ConfigError(f"must be >= 1, got {chunk_size_min!r}", key="chunk_size_min")
+    if chunk_size_min > chunk_size_max:
+        raise ConfigError(
+            f"must be >= chunk_size_min ({chunk_size_min}), got {chunk_size_max!r}",
+            key="chunk_size_max",
+        )
+    for key, value in (("context_sec_min", context_sec_min), ("context_sec_max", context_sec_max)):
+        if _is_bad_number(value):
+            raise ConfigError(f"must be a finite number of seconds >= 0, got {value!r}", key=key)
+    if context_sec_min < 0:
+        raise ConfigError(f"must be >= 0, got {context_sec_min!r}", key="context_sec_min")
+    if context_sec_min > context_sec_max:
+        raise ConfigError(
+            f"must be >= context_sec_min ({context_sec_min}), got {context_sec_max!r}",
+            key="context_sec_max",
+        )
+    if _is_bad_number(timestep_duration_sec) or timestep_duration_sec <= 0:
+        raise ConfigError(
+            f"must be a finite number of seconds > 0, got {timestep_duration_sec!r}",
+            key="timestep_duration_sec",
+        )
+    for key, value in (("chunkwise_prob", chunkwise_prob), ("left_constrain_prob", left_constrain_prob)):
+        if _is_bad_number(value) or not 0 <= value <= 1:
+            raise ConfigError(f"must be a probability in [0, 1], got {value!r}", key=key)
+
+
+@dataclass(frozen=True)
+class ChunkedAttentionSettings:
+    """The ``chunked_attention`` block, validated."""
+
+    chunk_size_min: int
+    chunk_size_max: int
+    context_sec_min: float
+    context_sec_max: float
+    timestep_duration_sec: float
+    chunkwise_prob: float = 1.0
+    left_constrain_prob: float = 1.0
+    eval_chunk_size: int | None = 4
+    eval_context_sec: float | None = 3.2
+
+    def eval_config(self) -> ChunkConfig:
+        """The fixed eval-mode config: ``chunk_size: null`` is full context, ``context_sec:
+        null`` unlimited left context, otherwise the exact ceil formula."""
+        if self.eval_chunk_size is None:
+            return ChunkConfig(None, None)
+        if self.eval_context_sec is None:
+            return ChunkConfig(self.eval_chunk_size, None)
+        return ChunkConfig(
+            self.eval_chunk_size,
+            context_chunks_for(
+                self.eval_context_sec, self.timestep_duration_sec, self.eval_chunk_size
+            ),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The block as it would be written in YAML."""
+        return {
+            "chunk_size_min": self.chunk_size_min,
+            "chunk_size_max": self.chunk_size_max,
+            "context_sec_min": self.context_sec_min,
+            "context_sec_max": self.context_sec_max,
+            "timestep_duration_sec": self.timestep_duration_sec,
+            "chunkwise_prob": self.chunkwise_prob,
+            "left_constrain_prob": self.left_constrain_prob,
+            "eval": {"chunk_size": self.eval_chunk_size, "context_sec": self.eval_context_sec},
+        }
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The ``model.transformer`` block plus the trainer-level keys the model reads."""
+
+    features_list: tuple[int, ...]
+    samples_per_patch: int
+    depth: int
+    n_heads: int
+    dim_head: int
+    mlp_dim_ratio: int
+    nClasses: int
+    nDays: int | None = None
+    day_softsign: bool = False
+    dim: int | None = None
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    max_mask_pct: float = 0.0
+    num_masks: int = 0
+
+    @property
+    def model_dim(self) -> int:
+        """Width of the residual stream: ``dim`` if given, else ``n_heads * dim_head``."""
+        return self.dim if self.dim is not None else self.n_heads * self.dim_head
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A loaded config file: the chunked-attention block and, if present, the model block."""
+
+    source: str
+    chunked: ChunkedAttentionSettings
+    model: ModelSettings | None = None
+    block_path: str = "chunked_attention"
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+_CHUNK_KEYS = (
+    "chunk_size_min",
+    "chunk_size_max",
+    "context_sec_min",
+    "context_sec_max",
+    "timestep_duration_sec",
+    "chunkwise_prob",
+    "left_constrain_prob",
+    "eval",
+)
+_EVAL_KEYS = ("chunk_size", "context_sec")
+_MODEL_REQUIRED = ("features_list", "samples_per_patch", "depth", "n_heads", "dim_head", "mlp_dim_ratio")
+_MODEL_OPTIONAL = ("nDays", "day_softsign", "chunked_attention", "name", "dim")
+_TOP_MODEL_KEYS = {"dropout": 0.0, "input_dropout": 0.0, "max_mask_pct": 0.0, "num_masks": 0}
+
+DEFAULT_CONFIG_NAME = "<embedded default>"
+
+
+def default_config_text() -> str:
+    """The embedded default config (the seed's values), as YAML text."""
+    return resources.files("chunkattn").joinpath("data/default.yaml").read_text(encoding="utf-8")
+
+
+def load_config(source: str | Path | dict[str, Any] | None = None) -> ProjectConfig:
+    """Load and validate a config from a path, a parsed dict, or (``None``) the embedded default.
+
+    Raises :class:`ConfigError` with a one-line message naming the file and the key.
+
+    >>> load_config().chunked.eval_config()
+    ChunkConfig(chunk_size=4, context_chunks=10)
+    """
+    if source is None:
+        name, data = DEFAULT_CONFIG_NAME, yaml.safe_load(default_config_text())
+    elif isinstance(source, dict):
+        name, data = "<dict>", source
+    else:
+        name, data = str(source), _read_yaml(Path(source))
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"the top level must be a mapping, got {type(data).__name__}", source=name
+        )
+    block_path, block = _find_chunk_block(data, name)
+    chunked = _parse_chunked(block, block_path, name)
+    model = _parse_model(data, name)
+    return ProjectConfig(source=name, chunked=chunked, model=model, block_path=block_path, raw=data)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file", source=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a config file", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc.__class__.__name__}", source=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid syntax"
+        raise ConfigError(f"not valid YAML{where}: {problem}", source=str(path)) from None
+
+
+def _find_chunk_block(data: dict[str, Any], name: str) -> tuple[str, Any]:
+    model = data.get("model")
+    transformer = model.get("transformer") if isinstance(model, dict) else None
+    nested = isinstance(transformer, dict) and "chunked_attention" in transformer
+    if "chunked_attention" in data and nested:
+        raise ConfigError(
+            "found both chunked_attention and model.transformer.chunked_attention; keep one",
+            source=name,
+        )
+    if "chunked_attention" in data:
+        return "chunked_attention", data["chunked_attention"]
+    if nested:
+        return "model.transformer.chunked_attention", transformer["chunked_attention"]
+    raise ConfigError(
+        "missing key chunked_attention (looked at the top level and at "
+        "model.transformer.chunked_attention)",
+        key="chunked_attention",
+        source=name,
+    )
+
+
+def _check_known(block: dict[str, Any], known: tuple[str, ...], prefix: str, name: str) -> None:
+    for key in block:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; known keys: {', '.join(known)}"
+            raise ConfigError(f"unknown key{hint}", key=f"{prefix}.{key}", source=name)
+
+
+def _require(block: dict[str, Any], key: str, prefix: str, name: str) -> Any:
+    if key not in block:
+        raise ConfigError("missing key", key=f"{prefix}.{key}", source=name)
+    return block[key]
+
+
+def _parse_chunked(block: Any, prefix: str, name: str) -> ChunkedAttentionSettings:
+    if not isinstance(block, dict):
+        raise ConfigError(f"must be a mapping, got {block!r}", key=prefix, source=name)
+    _check_known(block, _CHUNK_KEYS, prefix, name)
+    values = {k: _require(block, k, prefix, name) for k in _CHUNK_KEYS[:5]}
+    values["chunkwise_prob"] = block.get("chunkwise_prob", 1.0)
+    values["left_constrain_prob"] = block.get("left_constrain_prob", 1.0)
+    try:
+        check_sampler_values(**values)
+    except ConfigError as exc:
+        raise ConfigError(exc.detail, key=f"{prefix}.{exc.key}", source=name) from None
+    eval_block = _require(block, "eval", prefix, name)
+    if not isinstance(eval_block, dict):
+        raise ConfigError(
+            f"must be a mapping with chunk_size and context_sec, got {eval_block!r}",
+            key=f"{prefix}.eval",
+            source=name,
+        )
+    _check_known(eval_block, _EVAL_KEYS, f"{prefix}.eval", name)
+    eval_chunk = _require(eval_block, "chunk_size", f"{prefix}.eval", name)
+    eval_context = _require(eval_block, "context_sec", f"{prefix}.eval", name)
+    if eval_chunk is not None and (not _is_int(eval_chunk) or eval_chunk < 1):
+        raise ConfigError(
+            f"must be null (full context) or an integer >= 1, got {eval_chunk!r}",
+            key=f"{prefix}.eval.chunk_size",
+            source=name,
+        )
+    if eval_context is not None and (_is_bad_number(eval_context) or eval_context < 0):
+        raise ConfigError(
+            f"must be null (unlimited) or a finite number of seconds >= 0, got {eval_context!r}",
+            key=f"{prefix}.eval.context_sec",
+            source=name,
+        )
+    return ChunkedAttentionSettings(**values, eval_chunk_size=eval_chunk, eval_context_sec=eval_context)
+
+
+def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
+    model = data.get("model")
+    block = model.get("transformer") if isinstance(model, dict) else None
+    if block is None:
+        return None
+    prefix = "model.transformer"
+    if not isinstance(block, dict):
+        raise ConfigError(f"must be a mapping, got {block!r}", key=prefix, source=name)
+    _check_known(block, _MODEL_REQUIRED + _MODEL_OPTIONAL, prefix, name)
+    values: dict[str, Any] = {k: _require(block, k, prefix, name) for k in _MODEL_REQUIRED}
+
+    def positive_int(key: str, value: Any, minimum: int = 1) -> int:
+        if not _is_int(value) or value < minimum:
+            raise ConfigError(f"must be an integer >= {minimum}, got {value!r}", key=key, source=name)
+        return int(value)
+
+    features = values["features_list"]
+    if not isinstance(features, list) or not features:
+        raise ConfigError(
+            f"must be a non-empty list of feature counts, got {features!r}",
+            key=f"{prefix}.features_list",
+            source=name,
+        )
+    values["features_list"] = tuple(
+        positive_int(f"{prefix}.features_list", f) for f in features
+    )
+    for key in _MODEL_REQUIRED[1:]:
+        values[key] = positive_int(f"{prefix}.{key}", values[key])
+    n_days = block.get("nDays")
+    values["nDays"] = None if n_days is None else positive_int(f"{prefix}.nDays", n_days)
+    softsign = block.get("day_softsign", False)
+    if not isinstance(softsign, bool):
+        raise ConfigError(f"must be true or false, got {softsign!r}", key=f"{prefix}.day_softsign", source=name)
+    values["day_softsign"] = softsign
+    dim = block.get("dim")
+    values["dim"] = None if dim is None else positive_int(f"{prefix}.dim", dim)
+    if "nClasses" not in data:
+        raise ConfigError("missing top-level key (the model block needs it)", key="nClasses", source=name)
+    values["nClasses"] = positive_int("nClasses", data["nClasses"])
+    for key, default in _TOP_MODEL_KEYS.items():
+        value = data.get(key, default)
+        if key == "num_masks":
+            values[key] = positive_int(key, value, minimum=0)
+        elif _is_bad_number(value) or not 0 <= value < 1:
+            raise ConfigError(f"must be a number in [0, 1), got {value!r}", key=key, source=name)
+        else:
+            values[key] = float(value)
+    return ModelSettings(**values)
+

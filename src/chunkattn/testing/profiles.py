@@ -1,0 +1,44 @@
+"""Hypothesis settings profiles: ``dev`` (default), ``ci``, ``precommit``, ``thorough``.
+
+``ci`` is derandomized with no example database, so every run of the same code tests the same
+examples; it is chosen automatically when the ``CI`` environment variable is set.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+__all__ = ["PROFILES", "active_profile_name", "register_profiles"]
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    print_blob=True,
+)
+
+PROFILES = {
+    "dev": dict(max_examples=60),
+    "ci": dict(max_examples=80, derandomize=True, database=None),
+    "precommit": dict(max_examples=12, derandomize=True, database=None),
+    "thorough": dict(max_examples=2000),
+    # replay explicit examples (regression seeds) only: no random exploration
+    "seeds": dict(max_examples=1, phases=[Phase.explicit], database=None),
+}
+
+
+def register_profiles() -> None:
+    for name, values in PROFILES.items():
+        settings.register_profile(name, **{**_COMMON, **values})
+
+
+def active_profile_name(explicit: str | None = None) -> str:
+    """``explicit``, else ``CHUNKATTN_PROFILE``, else ``ci`` when ``CI`` is set, else ``dev``."""
+    name = explicit or os.environ.get("CHUNKATTN_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
+    return name
+
+
+register_profiles()

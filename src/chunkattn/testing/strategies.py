@@ -1,0 +1,100 @@
+"""Hypothesis strategies that reach the corners of chunked attention.
+
+Each strategy yields a flat ``dict`` of plain values (a *case*), so the same case can be shrunk
+by Hypothesis, printed as a counterexample, and stored in a regression-seed file.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "TIMESTEPS",
+    "ceil_cases",
+    "context_chunks",
+    "decimal_floats",
+    "mask_cases",
+    "probabilities",
+    "sampler_cases",
+    "seeds",
+    "timesteps",
+]
+
+#: Patch durations seen in the field (seconds); most of them drift under float division.
+TIMESTEPS = (0.01, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.16, 0.2)
+
+
+def decimal_floats(low: str, high: str, places: int) -> st.SearchStrategy[float]:
+    """Floats written with ``places`` decimals in ``[low, high]`` — the values people type."""
+    scale = 10**places
+    lo, hi = int(Decimal(low) * scale), int(Decimal(high) * scale)
+    return st.integers(lo, hi).map(lambda n: float(Decimal(n).scaleb(-places)))
+
+
+def timesteps() -> st.SearchStrategy[float]:
+    return st.one_of(st.sampled_from(TIMESTEPS), decimal_floats("0.001", "0.5", 3))
+
+
+def probabilities() -> st.SearchStrategy[float]:
+    """Both extremes explicitly, then anything in between."""
+    return st.one_of(
+        st.sampled_from([0.0, 1.0]), decimal_floats("0", "1", 2), st.floats(0.0, 1.0)
+    )
+
+
+def seeds() -> st.SearchStrategy[int]:
+    return st.integers(0, 2**32 - 1)
+
+
+def context_chunks(max_value: int = 12) -> st.SearchStrategy[int | None]:
+    """``L``: unlimited, zero (block-diagonal) or a few chunks."""
+    return st.one_of(st.none(), st.just(0), st.integers(0, max_value))
+
+
+@st.composite
+def mask_cases(draw, max_len: int = 48, full_context: bool = False) -> dict:
+    """``{seq_len, chunk_size, context_chunks}`` from ``T=1``, ``C`` up to past ``T``."""
+    seq_len = draw(st.integers(1, max_len))
+    if full_context and draw(st.booleans()):
+        return {"seq_len": seq_len, "chunk_size": None, "context_chunks": None}
+    chunk = draw(st.one_of(st.integers(1, seq_len + 4), st.just(1), st.just(seq_len)))
+    return {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": draw(context_chunks())}
+
+
+@st.composite
+def ceil_cases(draw) -> dict:
+    """``{context_sec, timestep_duration_sec, chunk_size}``, mostly on the drift traps: context
+    times that are exact multiples of ``C * ts`` as decimals, or one last digit away."""
+    chunk = draw(st.integers(1, 32))
+    ts = draw(timesteps())
+    kind = draw(st.sampled_from(["boundary", "near", "free"]))
+    if kind == "free":
+        context = draw(decimal_floats("0", "40", draw(st.integers(0, 3))))
+    else:
+        n = draw(st.integers(0, 300))
+        exact = Decimal(repr(ts)) * chunk * n
+        if kind == "near":
+            exact += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 4)))
+        context = float(max(exact, Decimal(0)))
+    return {"context_sec": context, "timestep_duration_sec": ts, "chunk_size": chunk}
+
+
+@st.composite
+def sampler_cases(draw, max_chunk: int = 40) -> dict:
+    """Valid sampler arguments (as flat keys) with a seed."""
+    cmin = draw(st.integers(1, max_chunk))
+    cmax = draw(st.integers(cmin, cmin + max_chunk))
+    places = draw(st.integers(0, 2))
+    a, b = sorted(draw(st.lists(decimal_floats("0", "30", places), min_size=2, max_size=2)))
+    return {
+        "chunk_size_min": cmin,
+        "chunk_size_max": cmax,
+        "context_sec_min": a,
+        "context_sec_max": b,
+        "timestep_duration_sec": draw(timesteps()),
+        "chunkwise_prob": draw(probabilities()),
+        "left_constrain_prob": draw(probabilities()),
+        "seed": draw(seeds()),
+    }

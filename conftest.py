@@ -100,5 +100,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if item.config.getoption("--record-seeds"):
             path = os.environ.get("CHUNKATTN_SEEDS") or DEFAULT_PROJECT_SEEDS
             if add_seed(path, check.name, failed_case):
-                report.sections.append(("chunkattn", f"recorded {check.name} {failed_case} in {path}"))
+                report.sections.append(
+                    ("chunkattn", f"recorded {check.name} {failed_case} in {path}")
+                )
     return report

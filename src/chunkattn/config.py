@@ -132,7 +132,10 @@ def check_sampler_values(
             f"must be a finite number of seconds > 0, got {timestep_duration_sec!r}",
             key="timestep_duration_sec",
         )
-    for key, value in (("chunkwise_prob", chunkwise_prob), ("left_constrain_prob", left_constrain_prob)):
+    for key, value in (
+        ("chunkwise_prob", chunkwise_prob),
+        ("left_constrain_prob", left_constrain_prob),
+    ):
         if _is_bad_number(value) or not 0 <= value <= 1:
             raise ConfigError(f"must be a probability in [0, 1], got {value!r}", key=key)
 
@@ -226,7 +229,14 @@ _CHUNK_KEYS = (
     "eval",
 )
 _EVAL_KEYS = ("chunk_size", "context_sec")
-_MODEL_REQUIRED = ("features_list", "samples_per_patch", "depth", "n_heads", "dim_head", "mlp_dim_ratio")
+_MODEL_REQUIRED = (
+    "features_list",
+    "samples_per_patch",
+    "depth",
+    "n_heads",
+    "dim_head",
+    "mlp_dim_ratio",
+)
 _MODEL_OPTIONAL = ("nDays", "day_softsign", "chunked_attention", "name", "dim")
 _TOP_MODEL_KEYS = {"dropout": 0.0, "input_dropout": 0.0, "max_mask_pct": 0.0, "num_masks": 0}
 
@@ -348,7 +358,9 @@ def _parse_chunked(block: Any, prefix: str, name: str) -> ChunkedAttentionSettin
             key=f"{prefix}.eval.context_sec",
             source=name,
         )
-    return ChunkedAttentionSettings(**values, eval_chunk_size=eval_chunk, eval_context_sec=eval_context)
+    return ChunkedAttentionSettings(
+        **values, eval_chunk_size=eval_chunk, eval_context_sec=eval_context
+    )
 
 
 def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
@@ -364,7 +376,9 @@ def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
 
     def positive_int(key: str, value: Any, minimum: int = 1) -> int:
         if not _is_int(value) or value < minimum:
-            raise ConfigError(f"must be an integer >= {minimum}, got {value!r}", key=key, source=name)
+            raise ConfigError(
+                f"must be an integer >= {minimum}, got {value!r}", key=key, source=name
+            )
         return int(value)
 
     features = values["features_list"]
@@ -374,21 +388,23 @@ def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
             key=f"{prefix}.features_list",
             source=name,
         )
-    values["features_list"] = tuple(
-        positive_int(f"{prefix}.features_list", f) for f in features
-    )
+    values["features_list"] = tuple(positive_int(f"{prefix}.features_list", f) for f in features)
     for key in _MODEL_REQUIRED[1:]:
         values[key] = positive_int(f"{prefix}.{key}", values[key])
     n_days = block.get("nDays")
     values["nDays"] = None if n_days is None else positive_int(f"{prefix}.nDays", n_days)
     softsign = block.get("day_softsign", False)
     if not isinstance(softsign, bool):
-        raise ConfigError(f"must be true or false, got {softsign!r}", key=f"{prefix}.day_softsign", source=name)
+        raise ConfigError(
+            f"must be true or false, got {softsign!r}", key=f"{prefix}.day_softsign", source=name
+        )
     values["day_softsign"] = softsign
     dim = block.get("dim")
     values["dim"] = None if dim is None else positive_int(f"{prefix}.dim", dim)
     if "nClasses" not in data:
-        raise ConfigError("missing top-level key (the model block needs it)", key="nClasses", source=name)
+        raise ConfigError(
+            "missing top-level key (the model block needs it)", key="nClasses", source=name
+        )
     values["nClasses"] = positive_int("nClasses", data["nClasses"])
     for key, default in _TOP_MODEL_KEYS.items():
         value = data.get(key, default)
@@ -399,4 +415,3 @@ def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
         else:
             values[key] = float(value)
     return ModelSettings(**values)
-

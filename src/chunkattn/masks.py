@@ -80,7 +80,9 @@ def _cached_mask(seq_len: int, chunk_size: int, context: int | None, device: tor
     return mask[None, None]
 
 
-def additive_mask(mask: torch.Tensor | None, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
+def additive_mask(
+    mask: torch.Tensor | None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor | None:
     """The bool mask as an additive float mask: ``0`` where visible, ``-inf`` where not."""
     if mask is None:
         return None

@@ -102,15 +102,23 @@ def config_eval(ctx: CheckContext, case: Case) -> None:
         else:
             want = (chunk, reference_context_chunks(seconds, settings.timestep_duration_sec, chunk))
         if (got.chunk_size, got.context_chunks) != want:
-            _fail(f"eval {{chunk_size: {chunk}, context_sec: {seconds}}} gave {got}, expected {want}")
+            _fail(
+                f"eval {{chunk_size: {chunk}, context_sec: {seconds}}} gave {got}, expected {want}"
+            )
 
 
-@register("config.defaults", lambda ctx: _block_cases().map(lambda c: {**c, "omit_probabilities": True}), needs="own")
+@register(
+    "config.defaults",
+    lambda ctx: _block_cases().map(lambda c: {**c, "omit_probabilities": True}),
+    needs="own",
+)
 def config_defaults(ctx: CheckContext, case: Case) -> None:
     """Absent probabilities default to 1.0 in the settings and in the sampler built from them."""
     settings = load_config(_document(case)).chunked
     if (settings.chunkwise_prob, settings.left_constrain_prob) != (1.0, 1.0):
-        _fail(f"absent probabilities loaded as {settings.chunkwise_prob}, {settings.left_constrain_prob}")
+        _fail(
+            f"absent probabilities loaded as {settings.chunkwise_prob}, {settings.left_constrain_prob}"
+        )
     for chunk, context in draw_configs(ChunkConfigSampler.from_settings(settings, seed=0), 100):
         if chunk is None or context is None:
             _fail(f"sampler with default probabilities drew ({chunk}, {context})")
@@ -123,8 +131,14 @@ _CORRUPTIONS = {
     "probability 1.5": ("chunkwise_prob", lambda b: b.update(chunkwise_prob=1.5)),
     "wrong type": ("context_sec_max", lambda b: b.update(context_sec_max="twenty")),
     "negative context": ("context_sec_min", lambda b: b.update(context_sec_min=-1.0)),
-    "NaN timestep": ("timestep_duration_sec", lambda b: b.update(timestep_duration_sec=float("nan"))),
-    "eval typo": ("eval.chunksize", lambda b: b["eval"].update(chunksize=b["eval"].pop("chunk_size"))),
+    "NaN timestep": (
+        "timestep_duration_sec",
+        lambda b: b.update(timestep_duration_sec=float("nan")),
+    ),
+    "eval typo": (
+        "eval.chunksize",
+        lambda b: b["eval"].update(chunksize=b["eval"].pop("chunk_size")),
+    ),
     "not YAML": (None, None),
 }
 
@@ -143,7 +157,10 @@ def config_errors(ctx: CheckContext, case: Case) -> None:
     if corrupt is None:
         text = "chunked_attention: {chunk_size_min: 1,\n  chunk_size_max: [unclosed\n"
     else:
-        block = document.get("chunked_attention") or document["model"]["transformer"]["chunked_attention"]
+        block = (
+            document.get("chunked_attention")
+            or document["model"]["transformer"]["chunked_attention"]
+        )
         corrupt(block)
         text = yaml.safe_dump(document)
     with tempfile.TemporaryDirectory() as tmp:

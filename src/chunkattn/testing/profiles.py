@@ -35,7 +35,9 @@ def register_profiles() -> None:
 
 def active_profile_name(explicit: str | None = None) -> str:
     """``explicit``, else ``CHUNKATTN_PROFILE``, else ``ci`` when ``CI`` is set, else ``dev``."""
-    name = explicit or os.environ.get("CHUNKATTN_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    name = (
+        explicit or os.environ.get("CHUNKATTN_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    )
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     return name

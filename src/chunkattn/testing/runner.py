@@ -79,11 +79,14 @@ def run_check(
         test()
     except HypothesisException as exc:
         if failure:
-            return CheckResult(check.name, "fail", calls, failure["case"], _one_line(failure["exc"]))
+            return CheckResult(
+                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
+            )
         return CheckResult(check.name, "error", calls, message=_one_line(exc))
     except Exception:
         if failure:
-            return CheckResult(check.name, "fail", calls, failure["case"], _one_line(failure["exc"]))
+            return CheckResult(
+                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
+            )
         raise
     return CheckResult(check.name, "pass", calls + len(seeds))
-

@@ -94,7 +94,9 @@ def draw_configs(sampler: Any, n: int) -> list[tuple[int | None, int | None]]:
             _fail(f"draw {i}: is_full_context() is {config.is_full_context()} for {config}")
         if chunk is None and context is not None:
             _fail(f"draw {i}: full context (chunk_size None) with context_chunks={context}")
-        out.append((None if chunk is None else int(chunk), None if context is None else int(context)))
+        out.append(
+            (None if chunk is None else int(chunk), None if context is None else int(context))
+        )
     return out
 
 
@@ -127,14 +129,21 @@ def _masks(full_context: bool = False):
     return strategy
 
 
-@register("mask.shape_dtype", lambda ctx: st.tuples(cs.mask_cases(full_context=True), st.sampled_from(["default", "cpu", "torch.device"])).map(lambda t: {**t[0], "device": t[1]}))
+@register(
+    "mask.shape_dtype",
+    lambda ctx: st.tuples(
+        cs.mask_cases(full_context=True), st.sampled_from(["default", "cpu", "torch.device"])
+    ).map(lambda t: {**t[0], "device": t[1]}),
+)
 def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
     """bool, (1,1,T,T), device honoured; None iff full context."""
     device = {"default": None, "cpu": "cpu", "torch.device": torch.device("cpu")}[case["device"]]
     kwargs = {} if device is None else {"device": device}
     config = _config(ctx, case["chunk_size"], case["context_chunks"])
     if config.is_full_context() != (case["chunk_size"] is None):
-        _fail(f"is_full_context() is {config.is_full_context()} for chunk_size={case['chunk_size']}")
+        _fail(
+            f"is_full_context() is {config.is_full_context()} for chunk_size={case['chunk_size']}"
+        )
     mask = _mask(ctx, case, **kwargs)
     if case["chunk_size"] is None:
         if mask is not None:
@@ -177,7 +186,10 @@ def mask_left_span(ctx: CheckContext, case: Case) -> None:
         if got != want:
             _fail(f"query {q} (chunk {qc}) sees {got} keys, expected {want} (chunks {first}..{qc})")
         visible = mask[q].nonzero().flatten()
-        if int(visible[0]) != first * chunk or int(visible[-1]) != min(seq_len, (qc + 1) * chunk) - 1:
+        if (
+            int(visible[0]) != first * chunk
+            or int(visible[-1]) != min(seq_len, (qc + 1) * chunk) - 1
+        ):
             _fail(
                 f"query {q} (chunk {qc}) sees keys {int(visible[0])}..{int(visible[-1])}, "
                 f"expected {first * chunk}..{min(seq_len, (qc + 1) * chunk) - 1}"
@@ -189,7 +201,11 @@ def _unlimited_cases(draw) -> Case:
     kind = draw(st.sampled_from(["unlimited", "causal", "one_chunk"]))
     seq_len = draw(st.integers(1, 48))
     if kind == "unlimited":
-        return {"seq_len": seq_len, "chunk_size": draw(st.integers(1, seq_len + 4)), "context_chunks": None}
+        return {
+            "seq_len": seq_len,
+            "chunk_size": draw(st.integers(1, seq_len + 4)),
+            "context_chunks": None,
+        }
     if kind == "causal":
         return {"seq_len": seq_len, "chunk_size": 1, "context_chunks": None}
     return {
@@ -247,27 +263,29 @@ def mask_matches_reference(ctx: CheckContext, case: Case) -> None:
         _fail(f"differs from the reference at {_first(wrong)}")
 
 
-@st.composite
-def _bad_mask_cases(draw) -> Case:
-    seq_len = draw(st.integers(1, 16))
-    if draw(st.booleans()):
-        return {"seq_len": seq_len, "chunk_size": draw(st.integers(-5, 0)), "context_chunks": draw(cs.context_chunks())}
-    return {"seq_len": seq_len, "chunk_size": draw(st.integers(1, 20)), "context_chunks": draw(st.integers(-5, -1))}
+_BAD_CHUNKS, _BAD_CONTEXTS = (0, -1, -5), (-1, -3)
 
 
-@register("mask.rejects_bad_input", lambda ctx: _bad_mask_cases())
+@register("mask.rejects_bad_input", lambda ctx: cs.mask_cases())
 def mask_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
-    """C<1 and L<0 raise ValueError."""
-    try:
-        config = _config(ctx, case["chunk_size"], case["context_chunks"])
-        result = ctx.target.create_dynamic_chunk_mask(case["seq_len"], config)
-    except ValueError:
-        return
-    shown = "None" if result is None else f"a {tuple(result.shape)} mask"
-    _fail(
-        f"chunk_size={case['chunk_size']}, context_chunks={case['context_chunks']} returned "
-        f"{shown} instead of raising ValueError"
-    )
+    """C<1 and L<0 raise ValueError (each example tries every bad value on its geometry)."""
+    seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    if chunk is not None and chunk < 1 or context is not None and context < 0:
+        bad = [(chunk, context)]  # a stored seed that is itself the bad input
+    else:
+        bad = [(c, context) for c in _BAD_CHUNKS] + [(chunk or 1, l_) for l_ in _BAD_CONTEXTS]
+    for bad_chunk, bad_context in bad:
+        try:
+            result = ctx.target.create_dynamic_chunk_mask(
+                seq_len, _config(ctx, bad_chunk, bad_context)
+            )
+        except ValueError:
+            continue
+        shown = "None" if result is None else f"a {tuple(result.shape)} mask"
+        _fail(
+            f"chunk_size={bad_chunk}, context_chunks={bad_context} returned {shown} instead of "
+            "raising ValueError"
+        )
 
 
 _MUTATIONS = {
@@ -316,7 +334,9 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
     draws = draw_configs(sampler, n)
     for got_chunk, got_context in draws:
         if got_chunk != chunk or got_context is None:
-            _fail(f"degenerate ranges must give ChunkConfig({chunk}, <int>), got ({got_chunk}, {got_context})")
+            _fail(
+                f"degenerate ranges must give ChunkConfig({chunk}, <int>), got ({got_chunk}, {got_context})"
+            )
     values = [c for _, c in draws]
     if ctx.target.context_chunks_for is not None:
         values.append(ctx.target.context_chunks_for(context, ts, chunk))
@@ -326,7 +346,9 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
 @register("ceil.exact", lambda ctx: cs.ceil_cases(), needs="sampler")
 def ceil_exact(ctx: CheckContext, case: Case) -> None:
     """The formula, exact, through the sampler with degenerate ranges."""
-    want = reference_context_chunks(case["context_sec"], case["timestep_duration_sec"], case["chunk_size"])
+    want = reference_context_chunks(
+        case["context_sec"], case["timestep_duration_sec"], case["chunk_size"]
+    )
     for got in _degenerate_draws(ctx, case):
         if got != want:
             _fail(
@@ -344,7 +366,9 @@ def ceil_coverage(ctx: CheckContext, case: Case) -> None:
         if not got * span >= seconds:
             _fail(f"{got} chunks cover {float(got * span)} s < context_sec {case['context_sec']}")
         if not (got - 1) * span < seconds:
-            _fail(f"{got} chunks: one chunk too many ({got - 1} already cover {case['context_sec']} s)")
+            _fail(
+                f"{got} chunks: one chunk too many ({got - 1} already cover {case['context_sec']} s)"
+            )
 
 
 # --------------------------------------------------------------------------- sampler.*
@@ -423,17 +447,39 @@ def sampler_reachable(ctx: CheckContext, case: Case, n: int = 2000) -> None:
             )
 
 
-@register("sampler.probabilities", lambda ctx: cs.sampler_cases(), needs="sampler", example_share=0.3)
+@st.composite
+def _probability_cases(draw) -> Case:
+    levels = st.one_of(st.sampled_from([0.0, 0.1, 0.3, 0.7, 0.9, 1.0]), cs.probabilities())
+    return {
+        **draw(cs.sampler_cases()),
+        "chunkwise_prob": draw(levels),
+        "left_constrain_prob": draw(levels),
+    }
+
+
+@register(
+    "sampler.probabilities", lambda ctx: _probability_cases(), needs="sampler", example_share=0.3
+)
 def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
-    """Observed frequencies match both probabilities (binomial bound, false alarm < 1e-6)."""
-    draws = draw_configs(make_sampler(ctx, case), n)
-    chunked = [c for c in draws if c[0] is not None]
-    limited = sum(1 for c in chunked if c[1] is not None)
+    """Observed frequencies match both probabilities (binomial bound, false alarm < 1e-6).
+
+    Each example also runs with the two probabilities swapped, so a sampler that uses one
+    coin's probability for the other is caught whenever they differ.
+    """
     p, q = case["chunkwise_prob"], case["left_constrain_prob"]
-    if not binomial_consistent(len(chunked), n, p):
-        _fail(f"chunked in {len(chunked)}/{n} draws with chunkwise_prob={p}")
-    if not binomial_consistent(limited, len(chunked), q):
-        _fail(f"left-limited in {limited}/{len(chunked)} chunked draws with left_constrain_prob={q}")
+    for chunk_p, left_p in {(p, q), (q, p)}:
+        draws = draw_configs(
+            make_sampler(ctx, case, chunkwise_prob=chunk_p, left_constrain_prob=left_p), n
+        )
+        chunked = [c for c in draws if c[0] is not None]
+        limited = sum(1 for c in chunked if c[1] is not None)
+        if not binomial_consistent(len(chunked), n, chunk_p):
+            _fail(f"chunked in {len(chunked)}/{n} draws with chunkwise_prob={chunk_p}")
+        if not binomial_consistent(limited, len(chunked), left_p):
+            _fail(
+                f"left-limited in {limited}/{len(chunked)} chunked draws with "
+                f"left_constrain_prob={left_p} (chunkwise_prob={chunk_p})"
+            )
 
 
 def _global_states():
@@ -449,7 +495,10 @@ def _set_global_states(states) -> None:
 def _same_states(a, b) -> bool:
     return (
         a[0] == b[0]
-        and all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a[1], b[1], strict=True))
+        and all(
+            np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+            for x, y in zip(a[1], b[1], strict=True)
+        )
         and torch.equal(a[2], b[2])
     )
 
@@ -489,17 +538,18 @@ def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
         "left_constrain_prob": 1.0,
     }
     other = (case["seed"] + 1) % 2**32
-    if draw_configs(make_sampler(ctx, wide), n) == draw_configs(make_sampler(ctx, {**wide, "seed": other}), n):
+    if draw_configs(make_sampler(ctx, wide), n) == draw_configs(
+        make_sampler(ctx, {**wide, "seed": other}), n
+    ):
         _fail(f"seeds {case['seed']} and {other} gave the same {n} draws from wide ranges")
 
 
 _INF, _NAN = float("inf"), float("nan")
 
 
-@st.composite
-def _bad_sampler_cases(draw) -> Case:
-    base = draw(cs.sampler_cases())
-    cmin, smin = base["chunk_size_min"], base["context_sec_min"]
+def _corruptions(case: Case) -> list[tuple[str, Any]]:
+    """Every bad value SPEC section 2 names, as (key, value) pairs relative to a valid case."""
+    cmin, smin = case["chunk_size_min"], case["context_sec_min"]
     bad = {
         "chunk_size_min": [0, -1, _INF, _NAN],
         "chunk_size_max": [cmin - 1, _INF, _NAN],
@@ -509,17 +559,24 @@ def _bad_sampler_cases(draw) -> Case:
         "chunkwise_prob": [1.5, -0.1, 1.0000001, _NAN, _INF],
         "left_constrain_prob": [1.5, -0.1, 1.0000001, _NAN, -_INF],
     }
-    key = draw(st.sampled_from(sorted(bad)))
-    return {**base, key: draw(st.sampled_from(bad[key])), "corrupted": key}
+    return [(key, value) for key, values in bad.items() for value in values]
 
 
-@register("sampler.rejects_bad_input", lambda ctx: _bad_sampler_cases(), needs="sampler")
+@register("sampler.rejects_bad_input", lambda ctx: cs.sampler_cases(), needs="sampler")
 def sampler_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
-    """Every bad argument of SPEC section 2 raises ValueError at construction."""
+    """Every bad argument of SPEC section 2 raises ValueError at construction.
+
+    A case with a ``corrupted`` key (a stored seed) is that one bad input; otherwise every bad
+    value is tried against the case's otherwise valid arguments.
+    """
     args = {k: v for k, v in case.items() if k != "corrupted"}
-    try:
-        make_sampler(ctx, args)
-    except ValueError:
-        return
-    key = case["corrupted"]
-    _fail(f"{key}={case[key]!r} was accepted; expected ValueError at construction")
+    if "corrupted" in case:
+        bad = [(case["corrupted"], case[case["corrupted"]])]
+    else:
+        bad = _corruptions(args)
+    for key, value in bad:
+        try:
+            make_sampler(ctx, {**args, key: value})
+        except ValueError:
+            continue
+        _fail(f"{key}={value!r} was accepted; expected ValueError at construction")

@@ -22,7 +22,9 @@ from .registry import CHECKS, Case
 __all__ = ["DEFAULT_PROJECT_SEEDS", "add_seed", "load_seeds", "project_seeds_path", "seeds_for"]
 
 DEFAULT_PROJECT_SEEDS = "chunkattn-seeds.yaml"
-_HEADER = "# chunkattn regression seeds: check name -> list of cases, replayed before exploration.\n"
+_HEADER = (
+    "# chunkattn regression seeds: check name -> list of cases, replayed before exploration.\n"
+)
 
 
 def project_seeds_path(explicit: str | Path | None = None) -> Path | None:
@@ -67,7 +69,9 @@ def load_seeds(path: str | Path | None = None) -> dict[str, list[Case]]:
         try:
             project_text = project.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"cannot read seeds file: {exc.strerror or exc}", source=str(project)) from None
+            raise ConfigError(
+                f"cannot read seeds file: {exc.strerror or exc}", source=str(project)
+            ) from None
         for name, cases in _parse(project_text, str(project)).items():
             merged.setdefault(name, []).extend(cases)
     return merged

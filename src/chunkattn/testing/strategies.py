@@ -39,9 +39,7 @@ def timesteps() -> st.SearchStrategy[float]:
 
 def probabilities() -> st.SearchStrategy[float]:
     """Both extremes explicitly, then anything in between."""
-    return st.one_of(
-        st.sampled_from([0.0, 1.0]), decimal_floats("0", "1", 2), st.floats(0.0, 1.0)
-    )
+    return st.one_of(st.sampled_from([0.0, 1.0]), decimal_floats("0", "1", 2), st.floats(0.0, 1.0))
 
 
 def seeds() -> st.SearchStrategy[int]:
@@ -63,22 +61,48 @@ def mask_cases(draw, max_len: int = 48, full_context: bool = False) -> dict:
     return {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": draw(context_chunks())}
 
 
+def _drifts(context: Decimal, ts: float, chunk: int, direction: int) -> bool:
+    """Does plain float division land on the wrong side of the exact integer ratio?"""
+    got = float(context) / ts / chunk
+    exact = context / Decimal(repr(ts)) / chunk
+    return (got > exact) if direction > 0 else (got < exact)
+
+
 @st.composite
 def ceil_cases(draw) -> dict:
-    """``{context_sec, timestep_duration_sec, chunk_size}``, mostly on the drift traps: context
-    times that are exact multiples of ``C * ts`` as decimals, or one last digit away."""
+    """``{context_sec, timestep_duration_sec, chunk_size}``, aimed at the drift traps.
+
+    Most cases are context times that are exact decimal multiples of ``C * ts`` where plain
+    float division drifts above the integer (``0.56 / 0.08 == 7.000000000000001``, ceil one
+    too many) or below it; the rest are one last digit off such a boundary, or free decimals.
+    """
     chunk = draw(st.integers(1, 32))
     ts = draw(timesteps())
-    kind = draw(st.sampled_from(["boundary", "near", "free"]))
+    kind = draw(st.sampled_from(["drift_up", "drift_up", "drift_down", "near", "free"]))
     if kind == "free":
-        context = draw(decimal_floats("0", "40", draw(st.integers(0, 3))))
+        context = Decimal(repr(draw(decimal_floats("0", "40", draw(st.integers(0, 3))))))
     else:
-        n = draw(st.integers(0, 300))
-        exact = Decimal(repr(ts)) * chunk * n
-        if kind == "near":
-            exact += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 4)))
-        context = float(max(exact, Decimal(0)))
-    return {"context_sec": context, "timestep_duration_sec": ts, "chunk_size": chunk}
+        start = draw(st.integers(0, 300))
+        step = Decimal(repr(ts)) * chunk
+        context = step * start
+        if kind.startswith("drift"):
+            direction = 1 if kind == "drift_up" else -1
+            # the first multiple at or after `start` whose float ratio drifts that way
+            context = next(
+                (
+                    step * n
+                    for n in range(start, start + 400)
+                    if _drifts(step * n, ts, chunk, direction)
+                ),
+                context,
+            )
+        else:
+            context += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 4)))
+    return {
+        "context_sec": float(max(context, Decimal(0))),
+        "timestep_duration_sec": ts,
+        "chunk_size": chunk,
+    }
 
 
 @st.composite

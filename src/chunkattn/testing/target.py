@@ -144,4 +144,3 @@ def builtin_targets() -> dict[str, Target]:
             is_reference=is_ref,
         )
     return out
-

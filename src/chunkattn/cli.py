@@ -1,0 +1,300 @@
+"""The ``chunkattn`` command: ``verify``, ``mask``, ``doctor``, ``stream-check``, ``seeds``.
+
+Exit status: 0 all good, 1 a check failed (or a finding), 2 usage or config error — always a
+single line naming the file, key or argument, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from .config import ChunkConfig, ConfigError, ProjectConfig, load_config
+from .masks import create_dynamic_chunk_mask
+from .report import block_picture, geometry
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _int_or_none(text: str) -> int | None:
+    if text.lower() in ("none", "null"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}") from None
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog="chunkattn", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    verify = sub.add_parser("verify", help="run every check that applies and report")
+    verify.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
+    verify.add_argument("--impl", help="seed-API target: dotted module or .py path")
+    verify.add_argument("--profile", help="Hypothesis profile: dev, ci, precommit, thorough, seeds")
+    verify.add_argument(
+        "--seeds", help="project regression-seeds file (default: ./chunkattn-seeds.yaml)"
+    )
+    verify.add_argument(
+        "-k", dest="select", help="only checks whose name matches (glob or substring)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    mask = sub.add_parser("mask", help="draw the block picture of a chunk mask")
+    mask.add_argument("--seq-len", type=int, required=True)
+    mask.add_argument("--chunk-size", type=_int_or_none, required=True)
+    mask.add_argument("--context-chunks", type=_int_or_none, default=None)
+
+    seeds = sub.add_parser("seeds", help="list or add regression seeds")
+    seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True, parser_class=_Parser)
+    add = seeds_sub.add_parser("add", help="record a case: chunkattn seeds add CHECK key=value ...")
+    add.add_argument("check")
+    add.add_argument("values", nargs="+", metavar="key=value")
+    add.add_argument("--file", help="seeds file (default: ./chunkattn-seeds.yaml)")
+    listing = seeds_sub.add_parser("list", help="show the seeds that will be replayed")
+    listing.add_argument("--file", help="project seeds file")
+
+    doctor = sub.add_parser("doctor", help="tests pass but training fails: diagnose the model")
+    doctor.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
+    doctor.add_argument("--steps", type=int, default=300, help="overfit budget in steps")
+
+    stream = sub.add_parser("stream-check", help="streaming equals the full forward; latency")
+    stream.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
+    stream.add_argument("--patches", type=int, default=256, help="stream length in patches")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    err = Console(stderr=True, highlight=False)
+    try:
+        args = _build_parser().parse_args(argv)
+        handler = {
+            "verify": _verify,
+            "mask": _mask,
+            "seeds": _seeds,
+            "doctor": _doctor,
+            "stream-check": _stream_check,
+        }[args.command]
+        return handler(args)
+    except (UsageError, ValueError, TypeError, OSError) as exc:
+        err.print(f"chunkattn: error: {exc}", markup=False, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no inf/NaN: write them as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _selected(name: str, pattern: str | None) -> bool:
+    return pattern is None or pattern in name or fnmatch.fnmatch(name, pattern)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from hypothesis import settings
+
+    from .testing import CHECKS, CheckContext, active_profile_name, builtin_targets, load_target
+    from .testing.runner import run_check
+    from .testing.seeds import load_seeds
+
+    config = load_config(args.config)
+    target = load_target(args.impl) if args.impl else builtin_targets()["chunkattn"]
+    profile_name = active_profile_name(args.profile)
+    profile = settings.get_profile(profile_name)
+    seeds = load_seeds(args.seeds)
+    checks = [c for name, c in CHECKS.items() if _selected(name, args.select)]
+    if not checks:
+        raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
+    ctx = CheckContext(target, config)
+
+    out = Console(highlight=False, soft_wrap=True)
+    results = []
+    progress = Progress(
+        TextColumn("[bold]verify[/] {task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=args.json,
+    )
+    with progress:
+        task = progress.add_task("", total=len(checks))
+        for check in checks:
+            progress.update(task, description=check.name)
+            results.append(run_check(check, ctx, profile, seeds.get(check.name, [])))
+            progress.advance(task)
+    ok = all(r.status in ("pass", "skip") for r in results)
+
+    if args.json:
+        report = {
+            "ok": ok,
+            "target": target.name,
+            "config": {
+                "source": config.source,
+                "block": config.block_path,
+                **config.chunked.as_dict(),
+            },
+            "checks": [_finite(r.as_dict()) for r in results],
+        }
+        print(json.dumps(report, indent=2))
+        return EXIT_OK if ok else EXIT_FAIL
+
+    out.print(
+        f"target: {target.name}   config: {config.source} ({config.block_path})   "
+        f"profile: {profile_name}",
+        markup=False,
+    )
+    styles = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}
+    for r in results:
+        line = f"[{styles[r.status]}]{r.status.upper():<5}[/] {r.name:<28} {r.examples:>5} examples"
+        if r.status in ("fail", "error"):
+            line += f"  counterexample: {r.counterexample}  {r.message}"
+        elif r.status == "skip":
+            line += f"  ({r.message})"
+        out.print(line)
+    passed = sum(r.status == "pass" for r in results)
+    failed = sum(r.status in ("fail", "error") for r in results)
+    skipped = sum(r.status == "skip" for r in results)
+    _print_eval_geometry(out, config)
+    out.print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
+    settings = config.chunked
+    eval_config = settings.eval_config()
+    depth = config.model.depth if config.model else None
+    out.print(
+        f"\neval config: chunk_size={settings.eval_chunk_size}, context_sec={settings.eval_context_sec}"
+        f" -> {eval_config}",
+        markup=False,
+    )
+    for line in geometry(eval_config, settings.timestep_duration_sec, depth).lines():
+        out.print(f"  {line}", markup=False)
+    if eval_config.chunk_size is not None:
+        chunk, context = eval_config.chunk_size, eval_config.context_chunks
+        seq_len = chunk * ((context if context is not None else 2) + 3)
+        mask = create_dynamic_chunk_mask(seq_len, eval_config)
+        out.print(f"\neval mask, T={seq_len} (rows: queries, █ = may attend):", markup=False)
+        out.print(block_picture(mask, chunk, max_tokens=24), markup=False)
+    out.print("")
+
+
+# --------------------------------------------------------------------------- mask
+
+
+def _mask(args: argparse.Namespace) -> int:
+    if args.seq_len < 1:
+        raise UsageError(f"--seq-len must be >= 1, got {args.seq_len}")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be >= 1 or 'none', got {args.chunk_size}")
+    if args.context_chunks is not None and args.context_chunks < 0:
+        raise UsageError(f"--context-chunks must be >= 0 or 'none', got {args.context_chunks}")
+    config = ChunkConfig(args.chunk_size, args.context_chunks)
+    mask = create_dynamic_chunk_mask(args.seq_len, config)
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"T={args.seq_len}, {config}  (rows: queries, █ = may attend)", markup=False)
+    if mask is None:
+        out.print("full context: every query sees every key (no mask)", markup=False)
+    else:
+        out.print(block_picture(mask, args.chunk_size), markup=False)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def _seeds(args: argparse.Namespace) -> int:
+    from .testing.seeds import DEFAULT_PROJECT_SEEDS, add_seed, load_seeds, project_seeds_path
+
+    out = Console(highlight=False, soft_wrap=True)
+    if args.seeds_command == "list":
+        for name, cases in load_seeds(args.file).items():
+            for case in cases:
+                out.print(f"{name}: {case}", markup=False)
+        return EXIT_OK
+    case: dict[str, Any] = {}
+    for item in args.values:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"seeds add: expected key=value, got {item!r}")
+        try:
+            case[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise UsageError(f"seeds add: cannot read the value of {key!r}: {text!r}") from None
+    path = project_seeds_path(args.file) or DEFAULT_PROJECT_SEEDS
+    _validate_case(args.check, case)
+    added = add_seed(path, args.check, case)
+    out.print(
+        f"{'added' if added else 'already present'}: {args.check} {case} in {path}", markup=False
+    )
+    return EXIT_OK
+
+
+def _validate_case(name: str, case: dict[str, Any]) -> None:
+    """A new seed must at least be runnable: its keys must be what the check reads."""
+    from .testing import CHECKS, CheckContext, CheckFailure, builtin_targets
+
+    if name not in CHECKS:
+        raise ConfigError(f"unknown check; known: {', '.join(CHECKS)}", key=name)
+    try:
+        CHECKS[name].run(CheckContext(builtin_targets()["chunkattn"]), case)
+    except CheckFailure:
+        pass  # a case chunkattn itself fails is still a fine seed for another target
+    except KeyError as exc:
+        raise UsageError(f"seeds add: {name} cases need the key {exc.args[0]!r}") from None
+    except Exception as exc:
+        raise UsageError(
+            f"seeds add: the case does not run: {exc.__class__.__name__}: {exc}"
+        ) from None
+
+
+# --------------------------------------------------------------------------- doctor, stream-check
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(load_config(args.config), steps=args.steps)
+
+
+def _stream_check(args: argparse.Namespace) -> int:
+    from .streaming import run_stream_check
+
+    return run_stream_check(load_config(args.config), patches=args.patches)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Human-readable views of a geometry: the block picture of a mask and the latency budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .config import ChunkConfig
+
+__all__ = ["Geometry", "block_picture", "geometry"]
+
+
+def block_picture(mask: torch.Tensor, chunk_size: int, max_tokens: int = 64) -> str:
+    """Draw a ``(T, T)`` bool mask, ``█`` = may attend, ``·`` = masked, rows = queries.
+
+    Up to ``max_tokens`` it draws tokens with a gap between chunks; beyond, one cell per chunk
+    (a chunk cell is filled when its first query sees that key chunk).
+    """
+    mask = mask.reshape(mask.shape[-2], mask.shape[-1]).cpu()
+    seq_len = mask.shape[0]
+    if seq_len > max_tokens:
+        starts = list(range(0, seq_len, chunk_size))
+        cells = mask[starts][:, starts]
+        lines = [f"(one cell per chunk of {chunk_size} tokens; {len(starts)} chunks)"]
+        lines += ["".join("█" if v else "·" for v in row.tolist()) for row in cells]
+        return "\n".join(lines)
+
+    def row_text(row: list[bool]) -> str:
+        parts = [
+            "".join("█" if v else "·" for v in row[i : i + chunk_size])
+            for i in range(0, seq_len, chunk_size)
+        ]
+        return " ".join(parts)
+
+    lines = []
+    for q in range(seq_len):
+        if q and q % chunk_size == 0:
+            lines.append("")
+        lines.append(row_text(mask[q].tolist()))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a chunk config means in tokens and seconds, for one layer and for a stack."""
+
+    chunk_tokens: int | None
+    context_chunks: int | None
+    timestep_sec: float
+    depth: int | None
+
+    def lines(self) -> list[str]:
+        ts = self.timestep_sec
+        if self.chunk_tokens is None:
+            return ["full context: every token sees the whole utterance (no streaming)"]
+        c, l_ = self.chunk_tokens, self.context_chunks
+        out = [
+            f"chunk: {c} tokens = {c * ts:.3g} s; latency until a chunk's outputs: up to "
+            f"{c * ts:.3g} s (lookahead inside the chunk: up to {c - 1} tokens = {(c - 1) * ts:.3g} s)",
+        ]
+        if l_ is None:
+            out.append(
+                "left context: unlimited (every past chunk is visible; streaming state grows)"
+            )
+            return out
+        out.append(
+            f"left context per layer: {l_} chunks = {l_ * c} tokens = {l_ * c * ts:.3g} s "
+            f"(+ own chunk: window of up to {(l_ + 1) * c} tokens = {(l_ + 1) * c * ts:.3g} s)"
+        )
+        if self.depth:
+            d = self.depth
+            out.append(
+                f"whole stack (depth {d}): left receptive field {d * l_} chunks = "
+                f"{d * l_ * c} tokens = {d * l_ * c * ts:.3g} s; lookahead stays within the chunk"
+            )
+        return out
+
+
+def geometry(config: ChunkConfig, timestep_sec: float, depth: int | None = None) -> Geometry:
+    return Geometry(config.chunk_size, config.context_chunks, timestep_sec, depth)

@@ -1,0 +1,117 @@
+"""The command line as a user meets it: exit codes, one-line errors, the JSON report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+UPSTREAM = HERE / "configs" / "upstream_style_config.yaml"
+FLOAT_CEIL = HERE / "impls" / "bug_float_ceil.py"
+
+
+def chunkattn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chunkattn.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_verify_default_passes_every_check():
+    run = chunkattn("verify", "--profile", "precommit", "-k", "mask.")
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
+    assert len(lines) == 9 and all(line.startswith("PASS") for line in lines)
+    assert "left context per layer: 10 chunks = 40 tokens = 3.2 s" in run.stdout
+
+
+def test_verify_on_upstream_layout_config():
+    run = chunkattn("verify", str(UPSTREAM), "--profile", "precommit", "-k", "config.")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "model.transformer.chunked_attention" in run.stdout
+    assert "whole stack (depth 5)" in run.stdout
+
+
+def test_verify_float_ceil_names_check_and_counterexample():
+    run = chunkattn("verify", "--impl", str(FLOAT_CEIL), "--profile", "precommit", "--json")
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["ok"] is False and report["target"] == str(FLOAT_CEIL)
+    failed = {c["name"]: c for c in report["checks"] if c["status"] == "fail"}
+    assert "ceil.exact" in failed
+    example = failed["ceil.exact"]["counterexample"]
+    assert example == {"context_sec": 0.56, "timestep_duration_sec": 0.08, "chunk_size": 1}
+    assert "gave 8, exact is 7" in failed["ceil.exact"]["message"]
+    assert {c["status"] for c in report["checks"]} <= {"pass", "fail", "skip", "error"}
+
+
+BLOCK = """chunked_attention:
+  chunk_size_min: 1
+  chunk_size_max: {chunk_max}
+  context_sec_min: 3
+  context_sec_max: 20
+  timestep_duration_sec: 0.08
+  chunkwise_prob: {prob}
+  eval: {{chunk_size: 4, context_sec: 3.2}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (BLOCK.format(chunk_max=".inf", prob=1.0), "chunked_attention.chunk_size_max"),
+        (BLOCK.format(chunk_max=20, prob=1.5), "chunked_attention.chunkwise_prob"),
+        (
+            BLOCK.format(chunk_max=20, prob=1.0).replace("chunk_size_min", "chunk_size_mn"),
+            "chunk_size_mn",
+        ),
+        (
+            BLOCK.format(chunk_max=20, prob=1.0).replace("  timestep_duration_sec: 0.08\n", ""),
+            "timestep_duration_sec",
+        ),
+        ("chunked_attention: [1, 2\n", None),
+    ],
+    ids=["infinite", "probability", "typo", "missing", "not-yaml"],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, key: str | None):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    for command in (["verify", str(path)], ["doctor", str(path)]):
+        run = chunkattn(*command)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert run.stdout == ""
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in run.stderr
+        assert str(path) in lines[0]
+        if key:
+            assert key in lines[0]
+    if key == "chunk_size_mn":
+        assert "did you mean chunk_size_min" in lines[0]
+
+
+def test_missing_file_and_bad_impl_are_usage_errors(tmp_path: Path):
+    missing = chunkattn("verify", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "nope.yaml: no such file" in missing.stderr
+    lacking = tmp_path / "half.py"
+    lacking.write_text("class ChunkConfig: pass\n")
+    bad = chunkattn("verify", "--impl", str(lacking))
+    assert bad.returncode == 2
+    assert "missing ChunkConfigSampler, create_dynamic_chunk_mask" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_mask_picture_and_bad_arguments():
+    run = chunkattn("mask", "--seq-len", "6", "--chunk-size", "2", "--context-chunks", "0")
+    assert run.returncode == 0
+    rows = [r for r in run.stdout.splitlines()[1:] if r]
+    assert rows == ["██ ·· ··"] * 2 + ["·· ██ ··"] * 2 + ["·· ·· ██"] * 2
+    for bad in (["--chunk-size", "0"], ["--chunk-size", "2", "--context-chunks", "-1"]):
+        run = chunkattn("mask", "--seq-len", "6", *bad)
+        assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1

@@ -1,0 +1,52 @@
+"""The suite has teeth: every seeded bug is caught by the check it breaks, and no correct
+implementation — however differently written — is ever flagged."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from chunkattn.config import load_config
+from chunkattn.testing import CHECKS, CheckContext, load_target, run_check
+from chunkattn.testing.seeds import load_seeds
+
+IMPLS = Path(__file__).parent / "impls"
+BUGS = sorted(IMPLS.glob("bug_*.py"))
+CORRECT = sorted(IMPLS.glob("correct_*.py")) + [IMPLS / "_base.py"]
+
+
+def _run_suite(path: Path) -> dict[str, object]:
+    target = load_target(str(path))
+    ctx = CheckContext(target, load_config())
+    profile = settings.get_profile("precommit")
+    seeds = load_seeds()
+    return {
+        name: run_check(check, ctx, profile, seeds.get(name, []))
+        for name, check in CHECKS.items()
+        if check.skip_reason(target) is None
+    }
+
+
+def test_catalogue_is_large_enough():
+    assert len(BUGS) >= 15
+    assert len(CORRECT) >= 3
+
+
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_seeded_bug_is_caught(path: Path):
+    expected = re.search(r'EXPECTED_FAILURE = "([^"]+)"', path.read_text()).group(1)
+    results = _run_suite(path)
+    failing = {name: r for name, r in results.items() if r.status != "pass"}
+    assert failing, f"{path.stem} survived the whole suite"
+    assert expected in failing, f"{path.stem}: expected {expected} to fail, got {sorted(failing)}"
+    assert failing[expected].counterexample is not None
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_correct_implementation_passes(path: Path):
+    results = _run_suite(path)
+    flagged = {n: (r.counterexample, r.message) for n, r in results.items() if r.status != "pass"}
+    assert not flagged, f"{path.stem} wrongly flagged: {flagged}"

@@ -96,11 +96,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     failed_case = getattr(getattr(item, "obj", None), "chunkattn_last_failure", None)
     if failed_case is not None:
         item.obj.chunkattn_last_failure = None
-    if report.when == "call" and report.failed and check and failed_case is not None:
-        if item.config.getoption("--record-seeds"):
-            path = os.environ.get("CHUNKATTN_SEEDS") or DEFAULT_PROJECT_SEEDS
-            if add_seed(path, check.name, failed_case):
-                report.sections.append(
-                    ("chunkattn", f"recorded {check.name} {failed_case} in {path}")
-                )
+    recording = item.config.getoption("--record-seeds")
+    if report.when == "call" and report.failed and check and failed_case is not None and recording:
+        path = os.environ.get("CHUNKATTN_SEEDS") or DEFAULT_PROJECT_SEEDS
+        if add_seed(path, check.name, failed_case):
+            report.sections.append(("chunkattn", f"recorded {check.name} {failed_case} in {path}"))
     return report

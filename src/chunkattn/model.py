@@ -1,0 +1,423 @@
+"""A chunked-attention Transformer for CTC, configured by the upstream ``model.transformer`` block.
+
+Frames ``(B, frames, features)`` are grouped ``samples_per_patch`` to a patch (one token), embedded
+per participant, and run through pre-norm attention + FFN blocks with a T5-style relative position
+bias. In training every forward draws a chunk config from the seeded sampler; in eval it uses the
+config's eval block. Keys past a row's length are never attended.
+
+Backends (one switch, same numbers): ``eager`` (scores, ``masked_fill(-inf)``, softmax — the seed's
+formulation and the reference), ``sdpa`` (``scaled_dot_product_attention`` with the additive mask),
+``window`` (each chunk attends only to its ``(L+1)*C`` visible keys: time and memory grow with
+``T*(L+1)*C``, not ``T**2``), ``flex`` (``flex_attention`` with a block mask).
+
+Randomness (sampler, time masks, dropout) comes from the model's own seeded generators; the global
+torch generator is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ChunkConfig, ChunkedAttentionSettings, ConfigError, ModelSettings, load_config
+from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask, validate_chunk_config
+from .sampler import ChunkConfigSampler
+
+__all__ = ["BACKENDS", "AttentionPlan", "TransformerModel", "relative_bucket"]
+
+BACKENDS = ("eager", "sdpa", "window", "flex")
+NUM_BUCKETS, MAX_DISTANCE = 32, 128
+
+
+def relative_bucket(relative: torch.Tensor) -> torch.Tensor:
+    """T5's bidirectional bucket of ``key - query``: exact up to 8 apart, log-spaced to 128."""
+    half = NUM_BUCKETS // 2
+    bucket = (relative > 0).long() * half
+    distance = relative.abs()
+    exact = half // 2
+    scaled = torch.log(distance.float().clamp(min=1) / exact) / math.log(MAX_DISTANCE / exact)
+    log_part = (exact + (scaled * (half - exact)).long()).clamp(max=half - 1)
+    return bucket + torch.where(distance < exact, distance, log_part)
+
+
+def _dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generator) -> torch.Tensor:
+    if not training or p == 0.0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    return x * keep / (1.0 - p)
+
+
+@dataclass
+class AttentionPlan:
+    """Everything a layer needs to attend for one forward: the geometry, the valid lengths, the
+    backend, and masks built once and shared by every layer."""
+
+    config: ChunkConfig
+    lengths: torch.Tensor  # (B,) valid tokens per row
+    seq_len: int
+    backend: str
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def with_config(self, config: ChunkConfig) -> AttentionPlan:
+        return replace(self, config=config, _cache={})
+
+    def with_lengths(self, lengths: torch.Tensor) -> AttentionPlan:
+        return replace(self, lengths=lengths, _cache={})
+
+    def bool_mask(self) -> torch.Tensor:
+        """``(B, 1, T, T)``: chunk mask and key padding."""
+        if "bool" not in self._cache:
+            keys = torch.arange(self.seq_len, device=self.lengths.device)
+            padding = (keys[None, :] < self.lengths[:, None])[:, None, None, :]
+            chunk = create_dynamic_chunk_mask(self.seq_len, self.config, device=self.lengths.device)
+            self._cache["bool"] = padding if chunk is None else chunk & padding
+        return self._cache["bool"]
+
+    def live_rows(self) -> torch.Tensor:
+        """``(B, 1, T, 1)``: queries that see at least one key (padded queries may see none)."""
+        if "live" not in self._cache:
+            self._cache["live"] = self.bool_mask().any(-1, keepdim=True)
+        return self._cache["live"]
+
+    def windowed(self) -> bool:
+        return (
+            self.backend == "window"
+            and self.config.chunk_size is not None
+            and self.config.context_chunks is not None
+        )
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention with a per-head T5 relative position bias."""
+
+    def __init__(self, dim: int, heads: int, dim_head: int, dropout: float):
+        super().__init__()
+        self.heads, self.dim_head, self.dropout = heads, dim_head, dropout
+        self.scale = dim_head**-0.5
+        self.norm = nn.LayerNorm(dim)
+        self.to_qkv = nn.Linear(dim, 3 * heads * dim_head, bias=False)
+        self.to_out = nn.Linear(heads * dim_head, dim)
+        self.rel_bias = nn.Embedding(NUM_BUCKETS, heads)
+
+    def bias(self, query_pos: torch.Tensor, key_pos: torch.Tensor) -> torch.Tensor:
+        """``(H, Tq, Tk)`` bias for absolute positions (streaming passes true positions)."""
+        return self.rel_bias(relative_bucket(key_pos[None, :] - query_pos[:, None])).permute(
+            2, 0, 1
+        )
+
+    def qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, t, _ = x.shape
+        q, k, v = self.to_qkv(self.norm(x)).view(b, t, 3, self.heads, self.dim_head).unbind(2)
+        return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+
+    def project(self, out: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        b, _, t, _ = out.shape
+        out = self.to_out(out.transpose(1, 2).reshape(b, t, self.heads * self.dim_head))
+        return _dropout(out, self.dropout, self.training, generator)
+
+    def forward(
+        self, x: torch.Tensor, plan: AttentionPlan, generator: torch.Generator
+    ) -> torch.Tensor:
+        q, k, v = self.qkv(x)
+        if plan.windowed():
+            out = self._window(q, k, v, plan)
+        else:
+            positions = torch.arange(plan.seq_len, device=x.device)
+            bias = self.bias(positions, positions)
+            out = {
+                "eager": self._eager,
+                "sdpa": self._sdpa,
+                "flex": self._flex,
+                "window": self._sdpa,
+            }[plan.backend](q, k, v, bias, plan)
+        return self.project(out, generator)
+
+    def _eager(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
+        scores = (q @ k.transpose(-1, -2)) * self.scale + bias
+        scores = scores.masked_fill(~plan.bool_mask(), float("-inf"))
+        weights = torch.softmax(scores, dim=-1).masked_fill(~plan.live_rows(), 0.0)
+        return weights @ v
+
+    def _sdpa(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
+        live = plan.live_rows()
+        # a row with no visible key would be all -inf (NaN); let it see everything, then zero it
+        visible = plan.bool_mask() | ~live
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=additive_mask(visible) + bias, scale=self.scale
+        )
+        return out * live
+
+    def _flex(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
+        from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+        if q.device.type == "cpu" and torch.is_grad_enabled() and q.requires_grad:
+            raise RuntimeError(
+                "attention_backend='flex' has no backward on the CPU in this torch; train with "
+                "'eager', 'sdpa' or 'window', or run under torch.no_grad()"
+            )
+        if "block_mask" not in plan._cache:
+            mod = chunk_mask_mod(plan.config, plan.lengths)
+            plan._cache["block_mask"] = create_block_mask(
+                mod, q.shape[0], None, plan.seq_len, plan.seq_len, device=str(q.device)
+            )
+
+        def score_mod(score, b, h, q_idx, kv_idx):
+            return score + bias[h, q_idx, kv_idx]
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = flex_attention(
+                q, k, v, score_mod=score_mod, block_mask=plan._cache["block_mask"], scale=self.scale
+            )
+        return out * plan.live_rows()
+
+    def _window(self, q, k, v, plan: AttentionPlan) -> torch.Tensor:
+        """Each chunk against its own and the ``L`` previous chunks' keys only."""
+        c, l_ = plan.config.chunk_size, plan.config.context_chunks
+        b, h, t, d = q.shape
+        n = -(-t // c)
+        width = (l_ + 1) * c
+        pad_right = n * c - t
+        q = F.pad(q, (0, 0, 0, pad_right)).view(b, h, n, c, d)
+        k = F.pad(k, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
+        v = F.pad(v, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
+        # key j of chunk n's window sits at position (n - L) * c + j; query i at n * c + i
+        key_pos = (torch.arange(n, device=q.device)[:, None] - l_) * c + torch.arange(
+            width, device=q.device
+        )
+        valid = (key_pos >= 0)[None] & (
+            key_pos[None] < plan.lengths[:, None, None]
+        )  # (B, n, width)
+        offsets = torch.arange(c, device=q.device)
+        bias = self.bias(offsets + l_ * c, torch.arange(width, device=q.device))  # (H, c, width)
+        scores = torch.einsum("bhncd,bhnkd->bhnck", q, k) * self.scale + bias[None, :, None]
+        scores = scores.masked_fill(~valid[:, None, :, None, :], float("-inf"))
+        # a window is exactly a chunk's visible keys: a chunk with none (padding) outputs 0
+        live = valid.any(-1)[:, None, :, None, None]
+        weights = torch.softmax(scores, dim=-1).masked_fill(~live, 0.0)
+        return torch.einsum("bhnck,bhnkd->bhncd", weights, v).reshape(b, h, n * c, d)[:, :, :t]
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim: int, hidden: int, dropout: float):
+        super().__init__()
+        self.norm, self.up, self.down, self.dropout = (
+            nn.LayerNorm(dim),
+            nn.Linear(dim, hidden),
+            nn.Linear(hidden, dim),
+            dropout,
+        )
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        hidden = _dropout(F.gelu(self.up(self.norm(x))), self.dropout, self.training, generator)
+        return _dropout(self.down(hidden), self.dropout, self.training, generator)
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, dim_head: int, mlp_ratio: int, dropout: float):
+        super().__init__()
+        self.attn = Attention(dim, heads, dim_head, dropout)
+        self.ffn = FeedForward(dim, mlp_ratio * dim, dropout)
+
+    def forward(
+        self, x: torch.Tensor, plan: AttentionPlan, generator: torch.Generator
+    ) -> torch.Tensor:
+        x = x + self.attn(x, plan, generator)
+        return x + self.ffn(x, generator)
+
+
+class TransformerModel(nn.Module):
+    """The chunked-attention encoder with a CTC head; see the module docstring.
+
+    >>> model = TransformerModel.from_config(None, seed=0).eval()   # the embedded default
+    >>> logits = model(torch.zeros(2, 40, 16), torch.tensor([40, 23]))
+    >>> tuple(logits.shape), model.output_lengths(torch.tensor([40, 23])).tolist()
+    ((2, 10, 40), [10, 6])
+    """
+
+    def __init__(
+        self,
+        settings: ModelSettings,
+        chunked: ChunkedAttentionSettings,
+        *,
+        attention_backend: str = "eager",
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.settings, self.chunked = settings, chunked
+        self.attention_backend = attention_backend
+        dim = settings.model_dim
+        self.sampler = ChunkConfigSampler.from_settings(chunked, seed=seed)
+        self.eval_chunk_config = chunked.eval_config()
+        self.last_chunk_config: ChunkConfig | None = None
+        self.generator = torch.Generator().manual_seed(seed)
+        if settings.nDays is not None:
+            self.day_weights = nn.ParameterList(
+                nn.Parameter(torch.eye(f).repeat(settings.nDays, 1, 1))
+                for f in settings.features_list
+            )
+            self.day_biases = nn.ParameterList(
+                nn.Parameter(torch.zeros(settings.nDays, f)) for f in settings.features_list
+            )
+        self.patch_embed = nn.ModuleList(
+            nn.Sequential(
+                nn.LayerNorm(settings.samples_per_patch * f),
+                nn.Linear(settings.samples_per_patch * f, dim),
+                nn.LayerNorm(dim),
+            )
+            for f in settings.features_list
+        )
+        self.blocks = nn.ModuleList(
+            Block(
+                dim, settings.n_heads, settings.dim_head, settings.mlp_dim_ratio, settings.dropout
+            )
+            for _ in range(settings.depth)
+        )
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, settings.nClasses)
+
+    @classmethod
+    def from_config(
+        cls,
+        source: str | Path | dict | None = None,
+        *,
+        attention_backend: str = "eager",
+        seed: int = 0,
+    ) -> TransformerModel:
+        """Build from a YAML path, a parsed dict, or (``None``) the embedded default config."""
+        config = load_config(source)
+        if config.model is None:
+            raise ConfigError(
+                "missing key (the model needs a model.transformer block)",
+                key="model.transformer",
+                source=config.source,
+            )
+        return cls(config.model, config.chunked, attention_backend=attention_backend, seed=seed)
+
+    @property
+    def attention_backend(self) -> str:
+        return self._backend
+
+    @attention_backend.setter
+    def attention_backend(self, value: str) -> None:
+        if value not in BACKENDS:
+            raise ValueError(
+                f"attention_backend must be one of {', '.join(BACKENDS)}, got {value!r}"
+            )
+        self._backend = value
+
+    @property
+    def timestep_duration_sec(self) -> float:
+        return self.chunked.timestep_duration_sec
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        """Valid patches per row: ``ceil(frames / samples_per_patch)``."""
+        return torch.div(
+            lengths + self.settings.samples_per_patch - 1,
+            self.settings.samples_per_patch,
+            rounding_mode="floor",
+        )
+
+    def choose_chunk_config(self) -> ChunkConfig:
+        """A fresh sample in training, the fixed eval config in eval mode."""
+        return self.sampler.sample() if self.training else self.eval_chunk_config
+
+    def embed(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        participant_idx: int,
+        day_idx: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Frames to patch tokens ``(B, patches, dim)``; frames past a row's length are zeroed first."""
+        s = self.settings
+        b, frames, _ = x.shape
+        x = x * (torch.arange(frames, device=x.device)[None, :] < lengths[:, None])[..., None]
+        if s.nDays is not None:
+            weight = self.day_weights[participant_idx][day_idx]
+            x = (
+                torch.einsum("btf,bfg->btg", x, weight)
+                + self.day_biases[participant_idx][day_idx][:, None]
+            )
+            if s.day_softsign:
+                x = F.softsign(x)
+        pad = -frames % s.samples_per_patch
+        x = F.pad(x, (0, 0, 0, pad)).reshape(b, (frames + pad) // s.samples_per_patch, -1)
+        return self.patch_embed[participant_idx](x)
+
+    def _time_mask(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        s = self.settings
+        if not self.training or s.num_masks == 0 or s.max_mask_pct == 0:
+            return tokens
+        keep = torch.ones(tokens.shape[:2], dtype=torch.bool)
+        for row, length in enumerate(lengths.tolist()):
+            width = int(s.max_mask_pct * length)
+            for _ in range(s.num_masks if width > 0 else 0):
+                span = int(torch.randint(0, width + 1, (), generator=self.generator))
+                start = int(
+                    torch.randint(0, max(1, length - span + 1), (), generator=self.generator)
+                )
+                keep[row, start : start + span] = False
+        return tokens * keep.to(tokens.device)[..., None]
+
+    def _validate(
+        self, x: torch.Tensor, lengths: torch.Tensor, participant_idx: int, day_idx
+    ) -> None:
+        s = self.settings
+        if x.dim() != 3:
+            raise ValueError(f"x must be (batch, frames, features), got shape {tuple(x.shape)}")
+        if not 0 <= participant_idx < len(s.features_list):
+            raise ValueError(
+                f"participant_idx must be in [0, {len(s.features_list)}), got {participant_idx}"
+            )
+        if x.shape[2] != s.features_list[participant_idx]:
+            raise ValueError(
+                f"x has {x.shape[2]} features; participant {participant_idx} has {s.features_list[participant_idx]}"
+            )
+        if lengths.shape != (x.shape[0],) or lengths.dtype.is_floating_point:
+            raise ValueError(
+                f"lengths must be an integer tensor of shape ({x.shape[0]},), got {lengths.dtype} {tuple(lengths.shape)}"
+            )
+        if lengths.numel() and (int(lengths.min()) < 0 or int(lengths.max()) > x.shape[1]):
+            raise ValueError(
+                f"lengths must lie in [0, {x.shape[1]}] frames, got {lengths.tolist()}"
+            )
+        if (s.nDays is None) != (day_idx is None):
+            raise ValueError("day_idx is required when nDays is set and must be None otherwise")
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor,
+        participant_idx: int = 0,
+        day_idx: torch.Tensor | None = None,
+        *,
+        chunk_config: ChunkConfig | None = None,
+    ) -> torch.Tensor:
+        """``(B, frames, features)`` frames -> ``(B, patches, nClasses)`` logits.
+
+        ``chunk_config`` forces a geometry (for tests and streaming); otherwise training draws
+        one from the sampler and eval uses the eval config. Either way it is recorded in
+        ``last_chunk_config``.
+        """
+        self._validate(x, lengths, participant_idx, day_idx)
+        config = chunk_config if chunk_config is not None else self.choose_chunk_config()
+        validate_chunk_config(config)
+        self.last_chunk_config = config
+        patch_lengths = self.output_lengths(lengths)
+        tokens = self.embed(x, lengths, participant_idx, day_idx)
+        tokens = self._time_mask(tokens, patch_lengths)
+        tokens = _dropout(tokens, self.settings.input_dropout, self.training, self.generator)
+        plan = AttentionPlan(
+            config, patch_lengths.to(tokens.device), tokens.shape[1], self.attention_backend
+        )
+        for block in self.blocks:
+            tokens = block(tokens, plan, self.generator)
+        return self.head(self.norm(tokens))

@@ -114,3 +114,19 @@ def test_training_never_touches_the_global_generator():
         torch.randn(2, 40, 16, generator=torch.Generator().manual_seed(0)), torch.tensor([40, 20])
     ).sum().backward()
     assert torch.equal(before, torch.get_rng_state())
+
+
+def test_stream_misuse_is_clear():
+    from chunkattn.streaming import StreamingEncoder
+
+    model = TransformerModel.from_config(None).eval()
+    stream = StreamingEncoder(model)
+    assert stream.feed(torch.zeros(0, 16)).shape == (0, 40)  # an empty piece is a no-op
+    assert stream.feed(torch.zeros(3, 16)).shape == (0, 40)  # not yet a whole chunk
+    assert stream.flush().shape == (1, 40)  # 3 frames = one partial patch
+    with pytest.raises(RuntimeError, match="flushed"):
+        stream.feed(torch.zeros(4, 16))
+    with pytest.raises(ValueError, match="frames must be"):
+        StreamingEncoder(model).feed(torch.zeros(4, 15))
+    with pytest.raises(ValueError, match="eval mode"):
+        StreamingEncoder(model.train())

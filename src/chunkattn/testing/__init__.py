@@ -6,7 +6,7 @@ pre-commit hook all run these same checks, so they cannot disagree::
     from chunkattn.testing import CHECKS, CheckContext, load_target, run_check
 """
 
-from . import config_checks, model_checks, seed_api  # noqa: F401  (register the checks)
+from . import config_checks, model_checks, seed_api, stream_checks  # noqa: F401  (registers)
 from .profiles import PROFILES, active_profile_name
 from .registry import CHECKS, Check, CheckContext, CheckFailure
 from .runner import CheckResult, run_check

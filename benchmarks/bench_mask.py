@@ -33,7 +33,9 @@ def main() -> None:
 
         cold_time = best(cold, 100)
         naive = best(lambda t=seq_len: reference_mask(t, config), 1)
-        print(f"{seq_len:>5} {naive / warm:>19.0f}x {warm / causal:>16.2f}x {cold_time / causal:>11.2f}x")
+        print(
+            f"{seq_len:>5} {naive / warm:>19.0f}x {warm / causal:>16.2f}x {cold_time / causal:>11.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,15 @@ from chunkattn.model import TransformerModel
 
 
 def build() -> TransformerModel:
-    settings = ModelSettings(features_list=(64,), samples_per_patch=1, depth=5, n_heads=6, dim_head=64, mlp_dim_ratio=4, nClasses=40)
+    settings = ModelSettings(
+        features_list=(64,),
+        samples_per_patch=1,
+        depth=5,
+        n_heads=6,
+        dim_head=64,
+        mlp_dim_ratio=4,
+        nClasses=40,
+    )
     chunked = ChunkedAttentionSettings(1, 20, 3, 20, 0.08)
     return TransformerModel(settings, chunked, seed=0).eval()
 
@@ -44,10 +52,14 @@ def main() -> None:
     print(f"{'T':>5} {'backend':>8} {'time/eager':>11} {'seconds':>8} {'peak RSS growth MB':>19}")
     for seq_len in (1024, 4096):
         # window first: ru_maxrss only grows, so measure the smallest footprint before the largest
-        results = {b: measure(model, b, seq_len) for b in sorted(backends, key=lambda b: b != "window")}
+        results = {
+            b: measure(model, b, seq_len) for b in sorted(backends, key=lambda b: b != "window")
+        }
         for backend in backends:
             seconds, peak = results[backend]
-            print(f"{seq_len:>5} {backend:>8} {seconds / results['eager'][0]:>10.2f}x {seconds:>8.2f} {peak:>19.0f}")
+            print(
+                f"{seq_len:>5} {backend:>8} {seconds / results['eager'][0]:>10.2f}x {seconds:>8.2f} {peak:>19.0f}"
+            )
 
 
 if __name__ == "__main__":

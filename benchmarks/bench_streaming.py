@@ -21,12 +21,16 @@ def main() -> None:
     model = TransformerModel(config.model, config.chunked, seed=0).eval()
     p, features = config.model.samples_per_patch, config.model.features_list[0]
     chunk_frames = 4 * p
-    print(f"{'patches':>8} {'stream ms/chunk':>16} {'recompute ms':>13} {'recompute/stream':>17} {'vs 256':>7} {'state':>6}")
+    print(
+        f"{'patches':>8} {'stream ms/chunk':>16} {'recompute ms':>13} {'recompute/stream':>17} {'vs 256':>7} {'state':>6}"
+    )
     base = None
     for patches in (256, 1024, 4096):
         x = torch.randn(patches * p, features, generator=torch.Generator().manual_seed(0))
         stream = StreamingEncoder(model)
-        stream.feed(x[: -32 * chunk_frames])  # reach the stream length, then time the last 32 chunks
+        stream.feed(
+            x[: -32 * chunk_frames]
+        )  # reach the stream length, then time the last 32 chunks
         start = time.perf_counter()
         for i in range(32, 0, -1):
             stream.feed(x[-i * chunk_frames : len(x) - (i - 1) * chunk_frames])

@@ -10,6 +10,7 @@ import argparse
 import fnmatch
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -51,7 +52,11 @@ def _build_parser() -> _Parser:
 
     verify = sub.add_parser("verify", help="run every check that applies and report")
     verify.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
-    verify.add_argument("--impl", help="seed-API target: dotted module or .py path")
+    verify.add_argument(
+        "--impl",
+        default=os.environ.get("CHUNKATTN_IMPL"),
+        help="seed-API target: dotted module or .py path (default: $CHUNKATTN_IMPL, else chunkattn)",
+    )
     verify.add_argument("--profile", help="Hypothesis profile: dev, ci, precommit, thorough, seeds")
     verify.add_argument(
         "--seeds", help="project regression-seeds file (default: ./chunkattn-seeds.yaml)"

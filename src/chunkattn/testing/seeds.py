@@ -65,7 +65,7 @@ def load_seeds(path: str | Path | None = None) -> dict[str, list[Case]]:
     text = resources.files("chunkattn").joinpath("data/seeds.yaml").read_text(encoding="utf-8")
     merged = _parse(text, "chunkattn/data/seeds.yaml")
     project = project_seeds_path(path)
-    if project is not None:
+    if project is not None and project.exists():  # a new file is created by the first record
         try:
             project_text = project.read_text(encoding="utf-8")
         except OSError as exc:

@@ -1,0 +1,107 @@
+"""A bug found once stays found: regression seeds are replayed with no random exploration."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from chunkattn.reference import reference_context_chunks
+
+IMPLS = Path(__file__).parent / "impls"
+RECORDED_ONLY = IMPLS / "recorded_only.py"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_seeds_add_then_replay_without_exploration(tmp_path: Path):
+    seeds = tmp_path / "seeds.yaml"
+    base = [
+        "-m",
+        "chunkattn.cli",
+        "verify",
+        "--impl",
+        str(RECORDED_ONLY),
+        "--profile",
+        "seeds",
+        "-k",
+        "mask.",
+    ]
+    assert run(*base, "--seeds", str(seeds)).returncode == 0  # nothing recorded yet: not found
+    added = run(
+        "-m",
+        "chunkattn.cli",
+        "seeds",
+        "add",
+        "mask.matches_reference",
+        "seq_len=21",
+        "chunk_size=5",
+        "context_chunks=2",
+        "--file",
+        str(seeds),
+    )
+    assert added.returncode == 0 and "added" in added.stdout
+    assert yaml.safe_load(seeds.read_text()) == {
+        "mask.matches_reference": [{"seq_len": 21, "chunk_size": 5, "context_chunks": 2}]
+    }
+    found = run(*base, "--seeds", str(seeds))
+    assert found.returncode == 1
+    assert "regression seed failed" in found.stdout and "'seq_len': 21" in found.stdout
+    replay = run(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "properties/test_mask_properties.py",
+        f"--impl={RECORDED_ONLY}",
+        f"--seeds={seeds}",
+        "--hypothesis-profile=seeds",
+    )
+    assert replay.returncode == 1 and "test_mask_matches_reference" in replay.stdout
+
+
+def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path):
+    seeds = tmp_path / "recorded.yaml"
+    result = run(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "properties/test_ceil_properties.py",
+        "-k",
+        "exact",
+        f"--impl={IMPLS / 'bug_float_ceil.py'}",
+        f"--seeds={seeds}",
+        "--record-seeds",
+    )
+    assert result.returncode == 1
+    recorded = yaml.safe_load(seeds.read_text())["ceil.exact"]
+    assert len(recorded) == 1
+    case = recorded[0]
+    exact = reference_context_chunks(
+        case["context_sec"], case["timestep_duration_sec"], case["chunk_size"]
+    )
+    assert (
+        math.ceil(case["context_sec"] / case["timestep_duration_sec"] / case["chunk_size"]) != exact
+    )
+
+
+def test_bad_seed_files_are_one_line_errors(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ceil.exactt:\n  - {context_sec: 1}\n")
+    result = run("-m", "chunkattn.cli", "verify", "--seeds", str(bad))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"chunkattn: error: {bad}: ceil.exactt: unknown check; did you mean ceil.exact?"
+    )

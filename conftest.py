@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import torch
 from hypothesis import settings
 
 from chunkattn.testing import (
@@ -38,6 +39,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # one intra-op thread per worker: with -n auto the workers already fill the cores, and
+        # oversubscribed torch threads make tiny ops ~50x slower
+        torch.set_num_threads(1)
     if not config.getoption("hypothesis_profile", None):
         try:
             settings.load_profile(active_profile_name())

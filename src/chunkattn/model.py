@@ -27,7 +27,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ChunkConfig, ChunkedAttentionSettings, ConfigError, ModelSettings, load_config
-from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask, validate_chunk_config
+from .masks import (
+    additive_mask,
+    chunk_mask_mod,
+    create_dynamic_chunk_mask,
+    key_padding_mask,
+    validate_chunk_config,
+)
 from .sampler import ChunkConfigSampler
 
 __all__ = ["BACKENDS", "AttentionPlan", "TransformerModel", "relative_bucket"]
@@ -74,8 +80,7 @@ class AttentionPlan:
     def bool_mask(self) -> torch.Tensor:
         """``(B, 1, T, T)``: chunk mask and key padding."""
         if "bool" not in self._cache:
-            keys = torch.arange(self.seq_len, device=self.lengths.device)
-            padding = (keys[None, :] < self.lengths[:, None])[:, None, None, :]
+            padding = key_padding_mask(self.lengths, self.seq_len)
             chunk = create_dynamic_chunk_mask(self.seq_len, self.config, device=self.lengths.device)
             self._cache["bool"] = padding if chunk is None else chunk & padding
         return self._cache["bool"]

@@ -235,7 +235,7 @@ def _geometry(case: Case) -> TokenGeometry:
     )
 
 
-@register("model.chunk_causality", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.chunk_causality", lambda ctx: model_cases(), needs="own", example_share=0.5)
 def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
     """Changing input in later chunks never changes earlier outputs, any depth, every backend."""
     for backend in ("eager", "window"):
@@ -244,13 +244,13 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
         )
 
 
-@register("model.receptive_field", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.receptive_field", lambda ctx: model_cases(), needs="own", example_share=0.5)
 def model_receptive_field(ctx: CheckContext, case: Case) -> None:
     """Output chunk c depends on input chunk j iff c - depth*L <= j <= c (tight)."""
     check_receptive_field(build_model(case), _geometry(case), case["features"], seed=case["seed"])
 
 
-@register("model.padding_invariance", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.padding_invariance", lambda ctx: model_cases(), needs="own", example_share=0.5)
 def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
     """A row's valid outputs are the same alone and in a padded batch (<= 1e-5)."""
     lengths = [max(1, n) for n in case["lengths"]] + [31]
@@ -260,7 +260,7 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
         )
 
 
-@register("model.batch_invariance", lambda ctx: model_cases(), needs="own", example_share=0.1)
+@register("model.batch_invariance", lambda ctx: model_cases(), needs="own", example_share=0.25)
 def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     """A row's outputs do not depend on the rest of the batch or its order."""
     check_batch_invariance(
@@ -272,7 +272,7 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     )
 
 
-@register("model.finite", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.finite", lambda ctx: model_cases(), needs="own", example_share=0.5)
 def model_finite(ctx: CheckContext, case: Case) -> None:
     """No NaN/inf for any config and backend, fully masked (zero-length, padded) rows included."""
     for backend in BACKENDS:
@@ -281,7 +281,7 @@ def model_finite(ctx: CheckContext, case: Case) -> None:
         )
 
 
-@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.5)
 def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     """eager == sdpa == window == flex within 1e-5 (fp32), padding and all."""
     g = _generator(case["seed"])
@@ -297,7 +297,7 @@ def model_backends_agree(ctx: CheckContext, case: Case) -> None:
                 _fail(f"backend {backend} differs from eager by {diff:.3g}")
 
 
-@register("model.train_eval", lambda ctx: model_cases(), needs="own", example_share=0.1)
+@register("model.train_eval", lambda ctx: model_cases(), needs="own", example_share=0.25)
 def model_train_eval(ctx: CheckContext, case: Case) -> None:
     """Train samples from the seeded sampler, eval uses the eval config; last_chunk_config is the
     config actually used."""
@@ -362,7 +362,7 @@ def gradient_report(
     }
 
 
-@register("model.grad_flow", lambda ctx: model_cases(max_depth=2), needs="own", example_share=0.05)
+@register("model.grad_flow", lambda ctx: model_cases(max_depth=2), needs="own", example_share=0.1)
 def model_grad_flow(ctx: CheckContext, case: Case) -> None:
     """Every parameter gets a finite, non-zero gradient."""
     model = build_model({**case, "samples_per_patch": 1}, dropout=0.1)

@@ -2,6 +2,12 @@
 
 ``ci`` is derandomized with no example database, so every run of the same code tests the same
 examples; it is chosen automatically when the ``CI`` environment variable is set.
+
+Under ``pytest -n auto`` the ``dev`` and ``thorough`` profiles share Hypothesis's default
+directory database between workers. That is safe: each entry is a content-addressed file written
+to a temporary name and renamed into place, and failed reads or writes are ignored (the database
+is a cache, never a source of truth — regression seeds are). ``ci``, ``precommit`` and ``seeds``
+use no database at all.
 """
 
 from __future__ import annotations

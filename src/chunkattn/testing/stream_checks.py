@@ -36,7 +36,7 @@ def _stream(model, x: torch.Tensor, cuts: list[int], on_feed=None) -> torch.Tens
     return torch.cat(pieces)
 
 
-@register("stream.equivalence", lambda ctx: stream_cases(), needs="own", example_share=0.25)
+@register("stream.equivalence", lambda ctx: stream_cases(), needs="own", example_share=0.5)
 def stream_equivalence(ctx: CheckContext, case: Case) -> None:
     """Concatenated streamed outputs equal the full eval forward (<= 1e-5) for any split."""
     model = build_model(case, case["backend"])
@@ -57,7 +57,7 @@ def stream_equivalence(ctx: CheckContext, case: Case) -> None:
         )
 
 
-@register("stream.bounded_state", lambda ctx: stream_cases(), needs="own", example_share=0.25)
+@register("stream.bounded_state", lambda ctx: stream_cases(), needs="own", example_share=0.5)
 def stream_bounded_state(ctx: CheckContext, case: Case) -> None:
     """With finite L each layer caches at most L*C tokens, however long the stream."""
     if case["context_chunks"] is None:

@@ -64,7 +64,10 @@ def _first(where: torch.Tensor) -> str:
 
 
 def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+    """An integer value of any numeric type (int, numpy int, or an integral float like 10.0)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    return isinstance(x, numbers.Integral) or float(x).is_integer()
 
 
 def make_sampler(ctx: CheckContext, case: Case, **override: Any):
@@ -87,9 +90,9 @@ def draw_configs(sampler: Any, n: int) -> list[tuple[int | None, int | None]]:
         config = sampler.sample()
         chunk, context = config.chunk_size, config.context_chunks
         if chunk is not None and not _is_int(chunk):
-            _fail(f"draw {i}: chunk_size must be an int or None, got {chunk!r}")
+            _fail(f"draw {i}: chunk_size must be an integer or None, got {chunk!r}")
         if context is not None and not _is_int(context):
-            _fail(f"draw {i}: context_chunks must be an int or None, got {context!r}")
+            _fail(f"draw {i}: context_chunks must be an integer or None, got {context!r}")
         if config.is_full_context() != (chunk is None):
             _fail(f"draw {i}: is_full_context() is {config.is_full_context()} for {config}")
         if chunk is None and context is not None:
@@ -132,12 +135,17 @@ def _masks(full_context: bool = False):
 @register(
     "mask.shape_dtype",
     lambda ctx: st.tuples(
-        cs.mask_cases(full_context=True), st.sampled_from(["default", "cpu", "torch.device"])
+        cs.mask_cases(full_context=True),
+        st.sampled_from(["default", "cpu", "torch.device", "meta"]),
     ).map(lambda t: {**t[0], "device": t[1]}),
 )
 def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
     """bool, (1,1,T,T), device honoured; None iff full context."""
-    device = {"default": None, "cpu": "cpu", "torch.device": torch.device("cpu")}[case["device"]]
+    # "meta" stands in for an accelerator on CPU-only machines: a mask built elsewhere and
+    # not moved is caught
+    device = {"default": None, "cpu": "cpu", "torch.device": torch.device("cpu"), "meta": "meta"}[
+        case["device"]
+    ]
     kwargs = {} if device is None else {"device": device}
     config = _config(ctx, case["chunk_size"], case["context_chunks"])
     if config.is_full_context() != (case["chunk_size"] is None):
@@ -149,7 +157,8 @@ def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
         if mask is not None:
             _fail(f"full context must return None, got {type(mask).__name__}")
         return
-    if mask.device.type != "cpu":
+    want = "meta" if case["device"] == "meta" else "cpu"
+    if mask.device.type != want:
         _fail(f"asked for device {case['device']}, mask is on {mask.device}")
 
 
@@ -551,13 +560,13 @@ def _corruptions(case: Case) -> list[tuple[str, Any]]:
     """Every bad value SPEC section 2 names, as (key, value) pairs relative to a valid case."""
     cmin, smin = case["chunk_size_min"], case["context_sec_min"]
     bad = {
-        "chunk_size_min": [0, -1, _INF, _NAN],
-        "chunk_size_max": [cmin - 1, _INF, _NAN],
-        "context_sec_min": [-0.5, -_INF, _NAN, _INF],
-        "context_sec_max": [smin - 1.0, _INF, _NAN],
-        "timestep_duration_sec": [0.0, -0.08, _INF, _NAN],
-        "chunkwise_prob": [1.5, -0.1, 1.0000001, _NAN, _INF],
-        "left_constrain_prob": [1.5, -0.1, 1.0000001, _NAN, -_INF],
+        "chunk_size_min": [0, -1, _INF, -_INF, _NAN],
+        "chunk_size_max": [cmin - 1, _INF, -_INF, _NAN],
+        "context_sec_min": [-0.5, -1e-9, _INF, -_INF, _NAN],
+        "context_sec_max": [smin - 1.0, _INF, -_INF, _NAN],
+        "timestep_duration_sec": [0.0, -0.08, _INF, -_INF, _NAN],
+        "chunkwise_prob": [1.5, -0.1, 1.0000001, -1e-9, _INF, -_INF, _NAN],
+        "left_constrain_prob": [1.5, -0.1, 1.0000001, -1e-9, _INF, -_INF, _NAN],
     }
     return [(key, value) for key, values in bad.items() for value in values]
 

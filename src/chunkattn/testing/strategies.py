@@ -74,11 +74,13 @@ def ceil_cases(draw) -> dict:
 
     Most cases are context times that are exact decimal multiples of ``C * ts`` where plain
     float division drifts above the integer (``0.56 / 0.08 == 7.000000000000001``, ceil one
-    too many) or below it; the rest are one last digit off such a boundary, or free decimals.
+    too many) or below it; the rest are exact boundaries, a tiny step off one, or free decimals.
     """
     chunk = draw(st.integers(1, 32))
     ts = draw(timesteps())
-    kind = draw(st.sampled_from(["drift_up", "drift_up", "drift_down", "near", "free"]))
+    kind = draw(
+        st.sampled_from(["drift_up", "drift_up", "drift_down", "boundary", "near", "near", "free"])
+    )
     if kind == "free":
         context = Decimal(repr(draw(decimal_floats("0", "40", draw(st.integers(0, 3))))))
     else:
@@ -96,8 +98,9 @@ def ceil_cases(draw) -> dict:
                 ),
                 context,
             )
-        else:
-            context += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 4)))
+        elif kind == "near":
+            # one unit in the 2nd..12th decimal off a boundary: catches tolerance-based rounding
+            context += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 12)))
     return {
         "context_sec": float(max(context, Decimal(0))),
         "timestep_duration_sec": ts,

@@ -132,34 +132,61 @@ def _masks(full_context: bool = False):
     return strategy
 
 
+#: how a case asks for a device; "meta" stands in for an accelerator on CPU-only machines, so a
+#: mask built elsewhere and never moved (or served from a cache keyed without the device) is caught
+_DEVICES = ("default", "cpu", "torch.device", "meta") + (
+    ("cuda",) if torch.cuda.is_available() else ()
+)
+
+
+def _device_argument(name: str) -> dict[str, Any]:
+    value = {"default": None, "torch.device": torch.device("cpu")}.get(name, name)
+    return {} if value is None else {"device": value}
+
+
+def _device_type(name: str) -> str:
+    if name == "default":
+        return torch.get_default_device().type
+    return "cpu" if name == "torch.device" else name
+
+
 @register(
     "mask.shape_dtype",
-    lambda ctx: st.tuples(
-        cs.mask_cases(full_context=True),
-        st.sampled_from(["default", "cpu", "torch.device", "meta"]),
-    ).map(lambda t: {**t[0], "device": t[1]}),
+    lambda ctx: st.tuples(cs.mask_cases(full_context=True), st.permutations(_DEVICES)).map(
+        lambda t: {**t[0], "devices": list(t[1])}
+    ),
 )
 def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
-    """bool, (1,1,T,T), device honoured; None iff full context."""
-    # "meta" stands in for an accelerator on CPU-only machines: a mask built elsewhere and
-    # not moved is caught
-    device = {"default": None, "cpu": "cpu", "torch.device": torch.device("cpu"), "meta": "meta"}[
-        case["device"]
-    ]
-    kwargs = {} if device is None else {"device": device}
+    """bool, (1,1,T,T), device honoured; None iff full context.
+
+    The same geometry is asked for on every device in the case's order. A target that cannot
+    build on ``meta`` at all (data-dependent code such as ``.item()``) is not wrong for it: that
+    one request is passed over, the CPU requests still run.
+    """
     config = _config(ctx, case["chunk_size"], case["context_chunks"])
     if config.is_full_context() != (case["chunk_size"] is None):
         _fail(
             f"is_full_context() is {config.is_full_context()} for chunk_size={case['chunk_size']}"
         )
-    mask = _mask(ctx, case, **kwargs)
-    if case["chunk_size"] is None:
-        if mask is not None:
-            _fail(f"full context must return None, got {type(mask).__name__}")
-        return
-    want = "meta" if case["device"] == "meta" else "cpu"
-    if mask.device.type != want:
-        _fail(f"asked for device {case['device']}, mask is on {mask.device}")
+    asked = []
+    for name in case["devices"]:
+        if name == "cuda" and not torch.cuda.is_available():
+            continue
+        try:
+            mask = _mask(ctx, case, **_device_argument(name))
+        except CheckFailure:
+            raise
+        except Exception:
+            if name == "meta":
+                continue
+            raise
+        asked.append(name)
+        if case["chunk_size"] is None:
+            if mask is not None:
+                _fail(f"full context must return None, got {type(mask).__name__}")
+        elif mask.device.type != _device_type(name):
+            after = f" (after asking for {', '.join(asked[:-1])})" if len(asked) > 1 else ""
+            _fail(f"asked for device {name}, mask is on {mask.device}{after}")
 
 
 @register("mask.causality", _masks())
@@ -546,11 +573,18 @@ def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
         "chunkwise_prob": 1.0,
         "left_constrain_prob": 1.0,
     }
-    other = (case["seed"] + 1) % 2**32
-    if draw_configs(make_sampler(ctx, wide), n) == draw_configs(
-        make_sampler(ctx, {**wide, "seed": other}), n
-    ):
-        _fail(f"seeds {case['seed']} and {other} gave the same {n} draws from wide ranges")
+    base = draw_configs(make_sampler(ctx, wide), n)
+    for other in _partner_seeds(case["seed"]):
+        if draw_configs(make_sampler(ctx, {**wide, "seed": other}), n) == base:
+            _fail(f"seeds {case['seed']} and {other} gave the same {n} draws from wide ranges")
+
+
+def _partner_seeds(seed: int) -> list[int]:
+    """Seeds that differ from ``seed`` in the last digit, in a higher decimal place, or in a
+    high bit: a sampler that folds or truncates its seed makes one of them collide."""
+    near = [seed + 1, seed + 10**3, seed + 10**6]
+    bits = [seed ^ (1 << b) for b in (16, 31)]
+    return [s % 2**32 for s in near + bits if s % 2**32 != seed]
 
 
 _INF, _NAN = float("inf"), float("nan")

@@ -6,6 +6,7 @@ by Hypothesis, printed as a counterexample, and stored in a regression-seed file
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from hypothesis import strategies as st
@@ -74,12 +75,17 @@ def ceil_cases(draw) -> dict:
 
     Most cases are context times that are exact decimal multiples of ``C * ts`` where plain
     float division drifts above the integer (``0.56 / 0.08 == 7.000000000000001``, ceil one
-    too many) or below it; the rest are exact boundaries, a tiny step off one, or free decimals.
+    too many) or below it; the rest are exact boundaries, a decimal step off one, the very next
+    float beside one (a "hair": ``0.5600000000000002`` needs 8 chunks, so any tolerance wide
+    enough to hide the drift, ``ceil(x - 1e-9)`` or ``ceil(round(x, 9))``, gives 7), or free
+    decimals.
     """
     chunk = draw(st.integers(1, 32))
     ts = draw(timesteps())
     kind = draw(
-        st.sampled_from(["drift_up", "drift_up", "drift_down", "boundary", "near", "near", "free"])
+        st.sampled_from(
+            ["drift_up", "drift_up", "drift_down", "boundary", "near", "hair", "hair", "free"]
+        )
     )
     if kind == "free":
         context = Decimal(repr(draw(decimal_floats("0", "40", draw(st.integers(0, 3))))))
@@ -101,6 +107,9 @@ def ceil_cases(draw) -> dict:
         elif kind == "near":
             # one unit in the 2nd..12th decimal off a boundary: catches tolerance-based rounding
             context += draw(st.sampled_from([-1, 1])) * Decimal(1).scaleb(-draw(st.integers(2, 12)))
+        elif kind == "hair":
+            toward = math.inf if draw(st.booleans()) else -math.inf
+            context = Decimal(repr(math.nextafter(float(context), toward)))
     return {
         "context_sec": float(max(context, Decimal(0))),
         "timestep_duration_sec": ts,

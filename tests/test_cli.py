@@ -5,26 +5,42 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from chunkattn.cli import main
+from chunkattn.testing import CHECKS
+from chunkattn.testing.seeds import load_seeds
 
 HERE = Path(__file__).parent
 UPSTREAM = HERE / "configs" / "upstream_style_config.yaml"
 FLOAT_CEIL = HERE / "impls" / "bug_float_ceil.py"
 
 
-def chunkattn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "chunkattn.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_verify_default_passes_every_check():
+@pytest.fixture
+def chunkattn(capsys):
+    """The command in-process (a subprocess per call would spend seconds importing torch);
+    ``test_console_script_*`` runs the installed entry point for real."""
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def test_verify_default_passes_the_mask_checks(chunkattn):
     run = chunkattn("verify", "--profile", "precommit", "-k", "mask.")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = [line for line in run.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
@@ -32,14 +48,29 @@ def test_verify_default_passes_every_check():
     assert "left context per layer: 10 chunks = 40 tokens = 3.2 s" in run.stdout
 
 
-def test_verify_on_upstream_layout_config():
+def test_verify_prints_one_line_per_check(chunkattn):
+    """Replaying seeds only: every check reports; those with no seeds say so instead of passing."""
+    run = chunkattn("verify", "--profile", "seeds")
+    assert run.returncode == 0, run.stdout + run.stderr
+    status = {}
+    for line in run.stdout.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in ("PASS", "FAIL", "SKIP", "ERROR"):
+            status[rest.split()[0]] = word
+    assert sorted(status) == sorted(CHECKS)
+    seeded = load_seeds()
+    for name, word in status.items():
+        assert word == ("PASS" if seeded.get(name) else "SKIP"), (name, word)
+
+
+def test_verify_on_upstream_layout_config(chunkattn):
     run = chunkattn("verify", str(UPSTREAM), "--profile", "precommit", "-k", "config.")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "model.transformer.chunked_attention" in run.stdout
     assert "whole stack (depth 5)" in run.stdout
 
 
-def test_verify_float_ceil_names_check_and_counterexample():
+def test_verify_float_ceil_names_check_and_counterexample(chunkattn):
     run = chunkattn("verify", "--impl", str(FLOAT_CEIL), "--profile", "precommit", "--json")
     assert run.returncode == 1, run.stderr
     report = json.loads(run.stdout)
@@ -80,7 +111,7 @@ BLOCK = """chunked_attention:
     ],
     ids=["infinite", "probability", "typo", "missing", "not-yaml"],
 )
-def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, key: str | None):
+def test_bad_config_is_one_line_exit_2(chunkattn, tmp_path: Path, text: str, key: str | None):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     for command in (["verify", str(path)], ["doctor", str(path)]):
@@ -96,7 +127,7 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, key: str | Non
         assert "did you mean chunk_size_min" in lines[0]
 
 
-def test_missing_file_and_bad_impl_are_usage_errors(tmp_path: Path):
+def test_missing_file_and_bad_impl_are_usage_errors(chunkattn, tmp_path: Path):
     missing = chunkattn("verify", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "nope.yaml: no such file" in missing.stderr
     lacking = tmp_path / "half.py"
@@ -107,7 +138,7 @@ def test_missing_file_and_bad_impl_are_usage_errors(tmp_path: Path):
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_mask_picture_and_bad_arguments():
+def test_mask_picture_and_bad_arguments(chunkattn):
     run = chunkattn("mask", "--seq-len", "6", "--chunk-size", "2", "--context-chunks", "0")
     assert run.returncode == 0
     rows = [r for r in run.stdout.splitlines()[1:] if r]
@@ -115,3 +146,18 @@ def test_mask_picture_and_bad_arguments():
     for bad in (["--chunk-size", "0"], ["--chunk-size", "2", "--context-chunks", "-1"]):
         run = chunkattn("mask", "--seq-len", "6", *bad)
         assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_console_script_bad_config_is_one_line_exit_2(tmp_path: Path):
+    """The installed ``chunkattn`` entry point itself: exit 2, one line, no traceback."""
+    script = Path(sys.executable).with_name("chunkattn")
+    path = tmp_path / "bad.yaml"
+    path.write_text(BLOCK.format(chunk_max=".inf", prob=1.0))
+    run = subprocess.run(
+        [str(script), "verify", str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        f"chunkattn: error: {path}: chunked_attention.chunk_size_max: must be a finite integer "
+        ">= 1, got inf"
+    ]

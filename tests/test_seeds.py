@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from chunkattn.cli import main
 from chunkattn.reference import reference_context_chunks
 
 IMPLS = Path(__file__).parent / "impls"
@@ -22,11 +24,21 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
-def test_seeds_add_then_replay_without_exploration(tmp_path: Path):
+@pytest.fixture
+def cli(capsys):
+    """``chunkattn ARGS`` in-process: (exit status, stdout, stderr)."""
+
+    def call(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        return (code, *capsys.readouterr())
+
+    return call
+
+
+def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
     seeds = tmp_path / "seeds.yaml"
     base = [
-        "-m",
-        "chunkattn.cli",
         "verify",
         "--impl",
         str(RECORDED_ONLY),
@@ -35,10 +47,8 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path):
         "-k",
         "mask.",
     ]
-    assert run(*base, "--seeds", str(seeds)).returncode == 0  # nothing recorded yet: not found
-    added = run(
-        "-m",
-        "chunkattn.cli",
+    assert cli(*base, "--seeds", str(seeds))[0] == 0  # nothing recorded yet: not found
+    code, out, _ = cli(
         "seeds",
         "add",
         "mask.matches_reference",
@@ -48,13 +58,13 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path):
         "--file",
         str(seeds),
     )
-    assert added.returncode == 0 and "added" in added.stdout
+    assert code == 0 and "added" in out
     assert yaml.safe_load(seeds.read_text()) == {
         "mask.matches_reference": [{"seq_len": 21, "chunk_size": 5, "context_chunks": 2}]
     }
-    found = run(*base, "--seeds", str(seeds))
-    assert found.returncode == 1
-    assert "regression seed failed" in found.stdout and "'seq_len': 21" in found.stdout
+    code, out, _ = cli(*base, "--seeds", str(seeds))
+    assert code == 1
+    assert "regression seed failed" in out and "'seq_len': 21" in out
     replay = run(
         "-m",
         "pytest",
@@ -96,12 +106,12 @@ def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path):
     )
 
 
-def test_bad_seed_files_are_one_line_errors(tmp_path: Path):
+def test_bad_seed_files_are_one_line_errors(tmp_path: Path, cli):
     bad = tmp_path / "bad.yaml"
     bad.write_text("ceil.exactt:\n  - {context_sec: 1}\n")
-    result = run("-m", "chunkattn.cli", "verify", "--seeds", str(bad))
-    assert result.returncode == 2
+    code, _, err = cli("verify", "--seeds", str(bad))
+    assert code == 2
     assert (
-        result.stderr.strip()
+        err.strip()
         == f"chunkattn: error: {bad}: ceil.exactt: unknown check; did you mean ceil.exact?"
     )

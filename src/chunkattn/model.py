@@ -56,7 +56,8 @@ def relative_bucket(relative: torch.Tensor) -> torch.Tensor:
 def _dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generator) -> torch.Tensor:
     if not training or p == 0.0:
         return x
-    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    # drawn from the model's own CPU generator, then moved: works whatever device x is on
+    keep = torch.rand(x.shape, generator=generator).to(x.device) >= p
     return x * keep / (1.0 - p)
 
 
@@ -376,8 +377,10 @@ class TransformerModel(nn.Module):
         self, x: torch.Tensor, lengths: torch.Tensor, participant_idx: int, day_idx
     ) -> None:
         s = self.settings
-        if x.dim() != 3:
-            raise ValueError(f"x must be (batch, frames, features), got shape {tuple(x.shape)}")
+        if x.dim() != 3 or x.shape[1] < 1:
+            raise ValueError(
+                f"x must be (batch, frames >= 1, features), got shape {tuple(x.shape)}"
+            )
         if not 0 <= participant_idx < len(s.features_list):
             raise ValueError(
                 f"participant_idx must be in [0, {len(s.features_list)}), got {participant_idx}"

@@ -46,7 +46,8 @@ class StreamingEncoder:
         self.chunk_size, self.context_chunks = config.chunk_size, config.context_chunks
         self.features = model.settings.features_list[participant_idx]
         self.frames_per_chunk = self.chunk_size * model.settings.samples_per_patch
-        self._pending = torch.zeros(0, self.features)
+        self.device = next(model.parameters()).device
+        self._pending = torch.zeros(0, self.features, device=self.device)
         self._caches: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(model.blocks)
         self._position = 0  # absolute index of the next chunk's first token
         self._finished = False
@@ -74,7 +75,7 @@ class StreamingEncoder:
             raise ValueError(
                 f"frames must be (n, {self.features}), got shape {tuple(frames.shape)}"
             )
-        self._pending = torch.cat([self._pending, frames.to(self._pending.dtype)])
+        self._pending = torch.cat([self._pending, frames.to(self.device, self._pending.dtype)])
         outputs = []
         while self._pending.shape[0] >= self.frames_per_chunk:
             chunk, self._pending = (
@@ -82,7 +83,7 @@ class StreamingEncoder:
                 self._pending[self.frames_per_chunk :],
             )
             outputs.append(self._run_chunk(chunk))
-        return torch.cat(outputs) if outputs else torch.zeros(0, self.model.settings.nClasses)
+        return torch.cat(outputs) if outputs else self._no_output()
 
     def flush(self) -> torch.Tensor:
         """Emit the final partial chunk (if any) and finish the stream."""
@@ -90,25 +91,32 @@ class StreamingEncoder:
             raise RuntimeError("this stream was already flushed")
         self._finished = True
         if self._pending.shape[0] == 0:
-            return torch.zeros(0, self.model.settings.nClasses)
+            return self._no_output()
         out = self._run_chunk(self._pending)
         self._pending = self._pending[:0]
         return out
 
+    def _no_output(self) -> torch.Tensor:
+        return torch.zeros(0, self.model.settings.nClasses, device=self.device)
+
     @torch.no_grad()
     def _run_chunk(self, frames: torch.Tensor) -> torch.Tensor:
         model = self.model
-        day = None if self.day_idx is None else torch.tensor([self.day_idx])
-        x = model.embed(frames[None], torch.tensor([frames.shape[0]]), self.participant_idx, day)
+        device = self.device
+        day = None if self.day_idx is None else torch.tensor([self.day_idx], device=device)
+        lengths = torch.tensor([frames.shape[0]], device=device)
+        x = model.embed(frames[None], lengths, self.participant_idx, day)
         n = x.shape[1]
-        query_pos = torch.arange(self._position, self._position + n)
+        query_pos = torch.arange(self._position, self._position + n, device=device)
         for index, block in enumerate(model.blocks):
             attn = block.attn
             q, k, v = attn.qkv(x)
             cached = self._caches[index]
             if cached is not None:
                 k, v = torch.cat([cached[0], k], dim=2), torch.cat([cached[1], v], dim=2)
-            key_pos = torch.arange(self._position + n - k.shape[2], self._position + n)
+            key_pos = torch.arange(
+                self._position + n - k.shape[2], self._position + n, device=device
+            )
             scores = (q @ k.transpose(-1, -2)) * attn.scale + attn.bias(query_pos, key_pos)
             x = x + attn.project(torch.softmax(scores, dim=-1) @ v, model.generator)
             x = x + block.ffn(x, model.generator)

@@ -1,5 +1,6 @@
-"""Wall time of `pytest -n auto` per Hypothesis profile, and each test file's share of the
-slowest run, measured in one run (ratios against the fastest profile)."""
+"""Wall time of `pytest -n auto` per Hypothesis profile (ratios against the fastest profile, in
+one run), then each named check's share of the test time in the slowest profile; the example and
+CLI tests under tests/ are shown per file."""
 
 from __future__ import annotations
 
@@ -9,34 +10,54 @@ import subprocess
 import sys
 import time
 
+from chunkattn.testing import CHECKS
+from chunkattn.testing.runner import identifier
+
 PROFILES = ("precommit", "ci", "dev")
+_CHECK_BY_TEST = {f"test_{identifier(name)}": name for name in CHECKS}
+
+
+def owner(nodeid: str) -> str:
+    """The check a property test runs, else the test file."""
+    path, _, rest = nodeid.partition("::")
+    return _CHECK_BY_TEST.get(rest.split("[")[0], path)
 
 
 def main() -> None:
-    times, durations = {}, {}
+    times, shares = {}, {}
     for profile in PROFILES:
         env = {**os.environ, "CHUNKATTN_PROFILE": profile}
         env.pop("CI", None)
         start = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--durations=0"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-n",
+                "auto",
+                "--durations=0",
+                "-p",
+                "no:randomly",
+            ],
             env=env,
             capture_output=True,
             text=True,
         )
         times[profile] = time.perf_counter() - start
-        per_file: dict[str, float] = {}
+        per_owner: dict[str, float] = {}
         for seconds, nodeid in re.findall(r"^([\d.]+)s \w+\s+(\S+)", run.stdout, re.M):
-            key = nodeid.split("::")[0]
-            per_file[key] = per_file.get(key, 0.0) + float(seconds)
-        durations[profile] = per_file
+            per_owner[owner(nodeid)] = per_owner.get(owner(nodeid), 0.0) + float(seconds)
+        shares[profile] = per_owner
         print(
-            f"{profile:>10}: {times[profile]:6.1f} s  ({times[profile] / times[PROFILES[0]]:.1f}x precommit), exit {run.returncode}"
+            f"{profile:>10}: {times[profile]:6.1f} s wall "
+            f"({times[profile] / times[PROFILES[0]]:.1f}x precommit), exit {run.returncode}"
         )
     slowest = max(times, key=times.get)
-    total = sum(durations[slowest].values()) or 1.0
-    print(f"\nshare of test time per file ({slowest}):")
-    for name, seconds in sorted(durations[slowest].items(), key=lambda kv: -kv[1]):
+    total = sum(shares[slowest].values()) or 1.0
+    print(f"\nshare of test time ({slowest}, {total:.0f} s summed over workers):")
+    for name, seconds in sorted(shares[slowest].items(), key=lambda kv: -kv[1]):
         print(f"  {seconds / total:6.1%}  {name}")
 
 

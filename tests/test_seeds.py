@@ -65,10 +65,13 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
     code, out, _ = cli(*base, "--seeds", str(seeds))
     assert code == 1
     assert "regression seed failed" in out and "'seq_len': 21" in out
+    # under xdist: --impl, --seeds and the profile must reach the workers, or this passes
     replay = run(
         "-m",
         "pytest",
         "-q",
+        "-n",
+        "2",
         "-p",
         "no:randomly",
         "properties/test_mask_properties.py",
@@ -76,7 +79,9 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
         f"--seeds={seeds}",
         "--hypothesis-profile=seeds",
     )
-    assert replay.returncode == 1 and "test_mask_matches_reference" in replay.stdout
+    assert replay.returncode == 1, replay.stdout + replay.stderr
+    assert "FAILED properties/test_mask_properties.py::test_mask_matches_reference" in replay.stdout
+    assert "1 failed, 8 passed" in replay.stdout
 
 
 def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path):

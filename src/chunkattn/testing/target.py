@@ -7,6 +7,7 @@ reference and each rendering of its mask are built-in targets.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -77,25 +78,60 @@ def load_target(spec: str) -> Target:
         path = Path(spec)
         if not path.is_file():
             raise TargetError(f"{spec}: no such file (--impl takes a module name or a .py path)")
-        module_name = f"chunkattn_target_{abs(hash(str(path.resolve())))}"
-        module_spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        parent = str(path.resolve().parent)
-        sys.path.insert(0, parent)
-        sys.modules[module_name] = module
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:
-            sys.modules.pop(module_name, None)
-            raise TargetError(f"{spec}: import failed: {exc.__class__.__name__}: {exc}") from None
-        finally:
-            sys.path.remove(parent)
+        module = _import_file(spec, path.resolve())
     else:
-        try:
-            module = importlib.import_module(spec)
-        except Exception as exc:
-            raise TargetError(f"{spec}: import failed: {exc.__class__.__name__}: {exc}") from None
+        # as `python -m` does: a dotted name is looked up from the working directory first
+        _prepend_to_path(Path.cwd())
+        module = _import(spec, spec)
     return _from_module(spec, module)
+
+
+def _import_file(spec: str, path: Path) -> ModuleType:
+    """Import the file at ``path`` the way pytest does.
+
+    Inside a package (its folders hold ``__init__.py``), it is imported as part of that package
+    with the package's root on the path, so ``from .utils import x`` and ``import mylab.x`` work.
+    A lone file is loaded under a private name with its own folder on the path, so it can import
+    its siblings. The folder stays on the path: code may import lazily, inside a function.
+    """
+    parts, root = [path.stem], path.parent
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
+    if len(parts) > 1:
+        name = ".".join(parts)
+        _prepend_to_path(root)
+        module = _import(spec, name)
+        found = Path(getattr(module, "__file__", "") or "").resolve()
+        if found != path:
+            raise TargetError(
+                f"{spec}: imports as {name} from {found}, another copy of the package; "
+                "install this checkout (pip install -e) or pass the module name"
+            )
+        return module
+    name = f"chunkattn_target_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    _prepend_to_path(path.parent)
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise TargetError(f"{spec}: import failed: {exc.__class__.__name__}: {exc}") from None
+    return module
+
+
+def _import(spec: str, name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise TargetError(f"{spec}: import failed: {exc.__class__.__name__}: {exc}") from None
+
+
+def _prepend_to_path(folder: Path) -> None:
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 
 def _reference_mask(seq_len: int, config: ChunkConfig, device=None):

@@ -28,24 +28,19 @@ class ChunkConfigSampler:
         left_constrain_prob=1.0,
         seed=None,
     ):
-        values = [
-            *chunk_size_range,
-            *context_sec_range,
-            timestep_duration_sec,
-            chunkwise_prob,
-            left_constrain_prob,
-        ]
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"sampler arguments must be finite, got {values}")
-        (c0, c1), (s0, s1) = chunk_size_range, context_sec_range
-        if c0 < 1 or c0 > c1:
-            raise ValueError("chunk_size_range must satisfy 1 <= min <= max")
-        if s0 < 0 or s0 > s1:
-            raise ValueError("context_sec_range must satisfy 0 <= min <= max")
-        if timestep_duration_sec <= 0:
-            raise ValueError("timestep_duration_sec must be > 0")
-        if not (0 <= chunkwise_prob <= 1 and 0 <= left_constrain_prob <= 1):
-            raise ValueError("probabilities must lie in [0, 1]")
+        def bound(name, value, low, high=math.inf):
+            if not (math.isfinite(value) and low <= value <= high):
+                raise ValueError(f"{name} must be finite and in [{low}, {high}], got {value}")
+            return value
+
+        c0 = bound("chunk_size_range[0]", chunk_size_range[0], 1)
+        c1 = bound("chunk_size_range[1]", chunk_size_range[1], c0)
+        s0 = bound("context_sec_range[0]", context_sec_range[0], 0)
+        s1 = bound("context_sec_range[1]", context_sec_range[1], s0)
+        bound("chunkwise_prob", chunkwise_prob, 0, 1)
+        bound("left_constrain_prob", left_constrain_prob, 0, 1)
+        if not (math.isfinite(timestep_duration_sec) and timestep_duration_sec > 0):
+            raise ValueError(f"timestep_duration_sec must be > 0, got {timestep_duration_sec}")
         self.c0, self.c1, self.s0, self.s1 = int(c0), int(c1), s0, s1
         self.ts, self.p, self.q = timestep_duration_sec, chunkwise_prob, left_constrain_prob
         self.rng = np.random.default_rng(seed)

@@ -53,9 +53,10 @@ def create_dynamic_chunk_mask(
 ) -> torch.Tensor | None:
     """The ``(1, 1, T, T)`` bool chunk mask (``True`` = may attend), or ``None`` for full context.
 
-    Vectorized (two broadcast comparisons of chunk indices, no loop over positions) and cached
-    per ``(T, C, L, device)``; every call returns a fresh copy the caller owns, so
-    ``mask &= padding`` never leaks into a later call.
+    Every query of a chunk sees the same keys, so the mask is one row per chunk, repeated: the
+    ``(chunks, T)`` rows are built by two broadcast comparisons (no loop over positions) and
+    cached per ``(T, C, L, device)``; each call expands them with one ``index_select``, which
+    always makes a new tensor, so ``mask &= padding`` never leaks into a later call.
 
     >>> create_dynamic_chunk_mask(4, ChunkConfig(2, 0))[0, 0].int().tolist()
     [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]
@@ -67,17 +68,21 @@ def create_dynamic_chunk_mask(
         return None
     context = None if config.context_chunks is None else int(config.context_chunks)
     device = torch.get_default_device() if device is None else torch.device(device)
-    return _cached_mask(int(seq_len), int(config.chunk_size), context, device).clone()
+    rows, chunk_of = _chunk_rows(int(seq_len), int(config.chunk_size), context, device)
+    return rows.index_select(0, chunk_of)[None, None]
 
 
 @lru_cache(maxsize=8)
-def _cached_mask(seq_len: int, chunk_size: int, context: int | None, device: torch.device):
-    chunk = torch.arange(seq_len, device=device, dtype=torch.int32) // chunk_size
-    query, key = chunk[:, None], chunk[None, :]
-    mask = key <= query
+def _chunk_rows(
+    seq_len: int, chunk_size: int, context: int | None, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(chunks, T)`` bool: which keys a query of each chunk sees; and each position's chunk."""
+    chunk_of = torch.arange(seq_len, device=device) // chunk_size
+    chunks = torch.arange((seq_len - 1) // chunk_size + 1, device=device)[:, None]
+    rows = chunk_of[None, :] <= chunks
     if context is not None:
-        mask &= key >= query - context
-    return mask[None, None]
+        rows &= chunk_of[None, :] >= chunks - context
+    return rows, chunk_of
 
 
 def additive_mask(

@@ -99,6 +99,29 @@ class AttentionPlan:
             and self.config.context_chunks is not None
         )
 
+    def buckets(self) -> torch.Tensor:
+        """``(T, T)`` relative-position buckets of ``key - query``."""
+        if "buckets" not in self._cache:
+            positions = torch.arange(self.seq_len, device=self.lengths.device)
+            self._cache["buckets"] = relative_bucket(positions[None, :] - positions[:, None])
+        return self._cache["buckets"]
+
+    def window(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """For the window path: ``(C, (L+1)*C)`` buckets of a chunk's queries against its
+        window's keys (the same for every chunk), and ``(B, chunks, (L+1)*C)`` which window keys
+        are real (not before the start, not padding)."""
+        if "window" not in self._cache:
+            c, l_ = self.config.chunk_size, self.config.context_chunks
+            device, width = self.lengths.device, (l_ + 1) * c
+            chunks = -(-self.seq_len // c)
+            # key j of chunk n's window sits at position (n - L) * c + j; query i at n * c + i
+            offsets = torch.arange(width, device=device)
+            key_pos = (torch.arange(chunks, device=device)[:, None] - l_) * c + offsets
+            valid = (key_pos >= 0)[None] & (key_pos[None] < self.lengths[:, None, None])
+            queries = torch.arange(c, device=device) + l_ * c
+            self._cache["window"] = (relative_bucket(offsets[None, :] - queries[:, None]), valid)
+        return self._cache["window"]
+
 
 class Attention(nn.Module):
     """Multi-head self-attention with a per-head T5 relative position bias."""
@@ -112,11 +135,9 @@ class Attention(nn.Module):
         self.to_out = nn.Linear(heads * dim_head, dim)
         self.rel_bias = nn.Embedding(NUM_BUCKETS, heads)
 
-    def bias(self, query_pos: torch.Tensor, key_pos: torch.Tensor) -> torch.Tensor:
-        """``(H, Tq, Tk)`` bias for absolute positions (streaming passes true positions)."""
-        return self.rel_bias(relative_bucket(key_pos[None, :] - query_pos[:, None])).permute(
-            2, 0, 1
-        )
+    def bias(self, buckets: torch.Tensor) -> torch.Tensor:
+        """``(H, Tq, Tk)`` per-head bias for ``(Tq, Tk)`` relative-position buckets."""
+        return self.rel_bias(buckets).permute(2, 0, 1)
 
     def qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, _ = x.shape
@@ -135,8 +156,7 @@ class Attention(nn.Module):
         if plan.windowed():
             out = self._window(q, k, v, plan)
         else:
-            positions = torch.arange(plan.seq_len, device=x.device)
-            bias = self.bias(positions, positions)
+            bias = self.bias(plan.buckets())
             out = {
                 "eager": self._eager,
                 "sdpa": self._sdpa,
@@ -194,15 +214,8 @@ class Attention(nn.Module):
         q = F.pad(q, (0, 0, 0, pad_right)).view(b, h, n, c, d)
         k = F.pad(k, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
         v = F.pad(v, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
-        # key j of chunk n's window sits at position (n - L) * c + j; query i at n * c + i
-        key_pos = (torch.arange(n, device=q.device)[:, None] - l_) * c + torch.arange(
-            width, device=q.device
-        )
-        valid = (key_pos >= 0)[None] & (
-            key_pos[None] < plan.lengths[:, None, None]
-        )  # (B, n, width)
-        offsets = torch.arange(c, device=q.device)
-        bias = self.bias(offsets + l_ * c, torch.arange(width, device=q.device))  # (H, c, width)
+        buckets, valid = plan.window()
+        bias = self.bias(buckets)  # (H, c, width)
         scores = torch.einsum("bhncd,bhnkd->bhnck", q, k) * self.scale + bias[None, :, None]
         scores = scores.masked_fill(~valid[:, None, :, None, :], float("-inf"))
         # a window is exactly a chunk's visible keys: a chunk with none (padding) outputs 0

@@ -6,7 +6,7 @@ patches and chunks; when a chunk completes it runs through every layer against t
 key/value cache of the previous ``L*C`` tokens, and its outputs are returned at once. Each layer
 keeps at most ``L*C`` cached tokens, so memory does not grow with the stream. ``L=None`` is
 allowed and keeps every past token (state grows without bound). Relative position bias uses
-true positions. One encoder is one stream; run several side by side for several streams.
+the true offsets between tokens. One encoder is one stream; run several side by side for several streams.
 
     stream = StreamingEncoder(model.eval())
     out = stream.feed(frames)     # (n, features), any n >= 0 -> (k, nClasses), k >= 0
@@ -21,7 +21,7 @@ import torch
 from rich.console import Console
 
 from .config import ProjectConfig
-from .model import TransformerModel
+from .model import TransformerModel, relative_bucket
 
 __all__ = ["StreamingEncoder", "run_stream_check"]
 
@@ -49,7 +49,7 @@ class StreamingEncoder:
         self.device = next(model.parameters()).device
         self._pending = torch.zeros(0, self.features, device=self.device)
         self._caches: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(model.blocks)
-        self._position = 0  # absolute index of the next chunk's first token
+        self._last_buckets: tuple[tuple[int, int] | None, torch.Tensor | None] = (None, None)
         self._finished = False
 
     @property
@@ -96,6 +96,19 @@ class StreamingEncoder:
         self._pending = self._pending[:0]
         return out
 
+    def _buckets(self, queries: int, keys: int) -> torch.Tensor:
+        """Relative-position buckets of the newest ``queries`` tokens against the last ``keys``.
+
+        ``key - query`` depends only on the two counts, not on where the stream is, so once the
+        cache is full every chunk reuses the same matrix.
+        """
+        if self._last_buckets[0] != (queries, keys):
+            key_pos = torch.arange(queries - keys, queries, device=self.device)
+            query_pos = torch.arange(queries, device=self.device)
+            buckets = relative_bucket(key_pos[None, :] - query_pos[:, None])
+            self._last_buckets = ((queries, keys), buckets)
+        return self._last_buckets[1]
+
     def _no_output(self) -> torch.Tensor:
         return torch.zeros(0, self.model.settings.nClasses, device=self.device)
 
@@ -107,22 +120,19 @@ class StreamingEncoder:
         lengths = torch.tensor([frames.shape[0]], device=device)
         x = model.embed(frames[None], lengths, self.participant_idx, day)
         n = x.shape[1]
-        query_pos = torch.arange(self._position, self._position + n, device=device)
+        cached = self._caches[0]
+        buckets = self._buckets(n, n + (0 if cached is None else cached[0].shape[2]))
         for index, block in enumerate(model.blocks):
             attn = block.attn
             q, k, v = attn.qkv(x)
             cached = self._caches[index]
             if cached is not None:
                 k, v = torch.cat([cached[0], k], dim=2), torch.cat([cached[1], v], dim=2)
-            key_pos = torch.arange(
-                self._position + n - k.shape[2], self._position + n, device=device
-            )
-            scores = (q @ k.transpose(-1, -2)) * attn.scale + attn.bias(query_pos, key_pos)
+            scores = (q @ k.transpose(-1, -2)) * attn.scale + attn.bias(buckets)
             x = x + attn.project(torch.softmax(scores, dim=-1) @ v, model.generator)
             x = x + block.ffn(x, model.generator)
             keep = 0 if self.cache_limit is None else max(0, k.shape[2] - self.cache_limit)
             self._caches[index] = (k[:, :, keep:], v[:, :, keep:])
-        self._position += n
         return model.head(model.norm(x))[0]
 
 

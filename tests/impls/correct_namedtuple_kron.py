@@ -1,6 +1,7 @@
 """A correct implementation in a fourth style: a NamedTuple config, a ``torch.Generator`` drawing
-float64 numbers up front (both coins, chunk and context every time), ``u < p`` coins, and the
-mask as a Kronecker product of a chunk-level band with ``C x C`` blocks."""
+float64 numbers up front (both coins and the context every time), ``u < p`` coins, chunk sizes
+returned as 0-d integer tensors, and the mask as a Kronecker product of a chunk-level band with
+``C x C`` blocks."""
 
 import math
 from fractions import Fraction
@@ -61,11 +62,11 @@ class ChunkConfigSampler:
         u = torch.rand(4, generator=self.generator, dtype=torch.float64).tolist()
         if not u[0] < self.p:
             return ChunkConfig(None, None)
-        chunk = int(lo) + int(u[1] * (int(hi) - int(lo) + 1))
+        chunk = torch.randint(int(lo), int(hi) + 1, (), generator=self.generator)  # a 0-d tensor
         if not u[2] < self.q:
             return ChunkConfig(chunk, None)
         seconds = min(max(a + (b - a) * u[3], a), b)
-        ratio = Fraction(repr(float(seconds))) / Fraction(repr(float(self.ts))) / chunk
+        ratio = Fraction(repr(float(seconds))) / Fraction(repr(float(self.ts))) / int(chunk)
         return ChunkConfig(chunk, math.ceil(ratio))
 
 

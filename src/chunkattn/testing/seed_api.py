@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import random
 from fractions import Fraction
 from typing import Any
@@ -64,10 +65,15 @@ def _first(where: torch.Tensor) -> str:
 
 
 def _is_int(x: Any) -> bool:
-    """An integer value of any numeric type (int, numpy int, or an integral float like 10.0)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    """An integer value of any type that acts as one: int, numpy or 0-d torch integer (anything
+    with ``__index__``), or an integral float like ``np.ceil``'s ``10.0``. Not a bool."""
+    if isinstance(x, bool | np.bool_):
         return False
-    return isinstance(x, numbers.Integral) or float(x).is_integer()
+    try:
+        operator.index(x)
+        return True
+    except TypeError:
+        return isinstance(x, numbers.Real) and math.isfinite(x) and float(x).is_integer()
 
 
 def make_sampler(ctx: CheckContext, case: Case, **override: Any):

@@ -6,7 +6,8 @@ patches and chunks; when a chunk completes it runs through every layer against t
 key/value cache of the previous ``L*C`` tokens, and its outputs are returned at once. Each layer
 keeps at most ``L*C`` cached tokens, so memory does not grow with the stream. ``L=None`` is
 allowed and keeps every past token (state grows without bound). Relative position bias uses
-the true offsets between tokens. One encoder is one stream; run several side by side for several streams.
+the true offsets between tokens. One encoder is one stream; run several side by side for several
+streams.
 
     stream = StreamingEncoder(model.eval())
     out = stream.feed(frames)     # (n, features), any n >= 0 -> (k, nClasses), k >= 0
@@ -120,8 +121,8 @@ class StreamingEncoder:
         lengths = torch.tensor([frames.shape[0]], device=device)
         x = model.embed(frames[None], lengths, self.participant_idx, day)
         n = x.shape[1]
-        cached = self._caches[0]
-        buckets = self._buckets(n, n + (0 if cached is None else cached[0].shape[2]))
+        past = 0 if self._caches[0] is None else self._caches[0][0].shape[2]  # same in every layer
+        buckets = self._buckets(n, past + n)
         for index, block in enumerate(model.blocks):
             attn = block.attn
             q, k, v = attn.qkv(x)

@@ -65,13 +65,14 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
     code, out, _ = cli(*base, "--seeds", str(seeds))
     assert code == 1
     assert "regression seed failed" in out and "'seq_len': 21" in out
-    # under xdist: --impl, --seeds and the profile must reach the workers, or this passes
+    # under xdist (one worker runs every test): --impl, --seeds and the profile must reach it,
+    # or this passes
     replay = run(
         "-m",
         "pytest",
         "-q",
         "-n",
-        "2",
+        "1",
         "-p",
         "no:randomly",
         "properties/test_mask_properties.py",

@@ -36,7 +36,7 @@ from .masks import (
 )
 from .sampler import ChunkConfigSampler
 
-__all__ = ["BACKENDS", "AttentionPlan", "TransformerModel", "relative_bucket"]
+__all__ = ["BACKENDS", "AttentionPlan", "TransformerModel", "relative_bucket", "trailing_buckets"]
 
 BACKENDS = ("eager", "sdpa", "window", "flex")
 NUM_BUCKETS, MAX_DISTANCE = 32, 128
@@ -51,6 +51,19 @@ def relative_bucket(relative: torch.Tensor) -> torch.Tensor:
     scaled = torch.log(distance.float().clamp(min=1) / exact) / math.log(MAX_DISTANCE / exact)
     log_part = (exact + (scaled * (half - exact)).long()).clamp(max=half - 1)
     return bucket + torch.where(distance < exact, distance, log_part)
+
+
+def trailing_buckets(queries: int, keys: int, device: torch.device | None = None) -> torch.Tensor:
+    """``(queries, keys)`` buckets of ``key - query`` for the last ``queries`` tokens against the
+    last ``keys`` tokens of a sequence (both end at the same token).
+
+    The full forward (``T`` against ``T``), a window (a chunk's ``C`` queries against its
+    ``(L+1)*C`` keys) and a streamed chunk (against its cache) all have this shape, and the
+    offsets do not depend on where in the sequence they are.
+    """
+    key_pos = torch.arange(queries - keys, queries, device=device)
+    query_pos = torch.arange(queries, device=device)
+    return relative_bucket(key_pos[None, :] - query_pos[:, None])
 
 
 def _dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generator) -> torch.Tensor:
@@ -102,8 +115,9 @@ class AttentionPlan:
     def buckets(self) -> torch.Tensor:
         """``(T, T)`` relative-position buckets of ``key - query``."""
         if "buckets" not in self._cache:
-            positions = torch.arange(self.seq_len, device=self.lengths.device)
-            self._cache["buckets"] = relative_bucket(positions[None, :] - positions[:, None])
+            self._cache["buckets"] = trailing_buckets(
+                self.seq_len, self.seq_len, self.lengths.device
+            )
         return self._cache["buckets"]
 
     def window(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,8 +132,7 @@ class AttentionPlan:
             offsets = torch.arange(width, device=device)
             key_pos = (torch.arange(chunks, device=device)[:, None] - l_) * c + offsets
             valid = (key_pos >= 0)[None] & (key_pos[None] < self.lengths[:, None, None])
-            queries = torch.arange(c, device=device) + l_ * c
-            self._cache["window"] = (relative_bucket(offsets[None, :] - queries[:, None]), valid)
+            self._cache["window"] = (trailing_buckets(c, width, device), valid)
         return self._cache["window"]
 
 

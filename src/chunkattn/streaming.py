@@ -22,7 +22,7 @@ import torch
 from rich.console import Console
 
 from .config import ProjectConfig
-from .model import TransformerModel, relative_bucket
+from .model import TransformerModel, trailing_buckets
 
 __all__ = ["StreamingEncoder", "run_stream_check"]
 
@@ -104,10 +104,7 @@ class StreamingEncoder:
         cache is full every chunk reuses the same matrix.
         """
         if self._last_buckets[0] != (queries, keys):
-            key_pos = torch.arange(queries - keys, queries, device=self.device)
-            query_pos = torch.arange(queries, device=self.device)
-            buckets = relative_bucket(key_pos[None, :] - query_pos[:, None])
-            self._last_buckets = ((queries, keys), buckets)
+            self._last_buckets = ((queries, keys), trailing_buckets(queries, keys, self.device))
         return self._last_buckets[1]
 
     def _no_output(self) -> torch.Tensor:

@@ -72,8 +72,9 @@ def load_target(spec: str) -> Target:
 
     Raises :class:`TargetError` with one line saying what is wrong.
     """
-    if spec in builtin_targets():
-        return builtin_targets()[spec]
+    builtin = builtin_targets()
+    if spec in builtin:
+        return builtin[spec]
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         path = Path(spec)
         if not path.is_file():

@@ -12,7 +12,7 @@ import timeit
 
 import torch
 
-from chunkattn.config import load_config
+from chunkattn.loader import load_config
 from chunkattn.model import TransformerModel
 from chunkattn.streaming import StreamingEncoder
 
@@ -30,7 +30,7 @@ def stream_cost(model: TransformerModel, x: torch.Tensor, chunk_frames: int) -> 
         for i in range(TIMED_CHUNKS, 0, -1):
             stream.feed(x[len(x) - i * chunk_frames : len(x) - (i - 1) * chunk_frames])
         best = min(best, (time.perf_counter() - start) / TIMED_CHUNKS)
-        state = max(stream.state_size())
+        state = max(stream.cached_tokens())
     return best, state
 
 

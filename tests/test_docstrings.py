@@ -7,7 +7,14 @@ import importlib
 
 import pytest
 
-MODULES = ["chunkattn.config", "chunkattn.masks", "chunkattn.sampler", "chunkattn.model"]
+MODULES = [
+    "chunkattn.core",
+    "chunkattn.loader",
+    "chunkattn.masks",
+    "chunkattn.sampler",
+    "chunkattn.model",
+    "chunkattn.report",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

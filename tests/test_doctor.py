@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from chunkattn.config import load_config
 from chunkattn.doctor import diagnose
+from chunkattn.loader import load_config
 from chunkattn.model import TransformerModel
 
 QUIET = Console(quiet=True)
@@ -30,7 +30,9 @@ def test_detached_layer_is_named():
     model = TransformerModel.from_config(None)
     block = model.blocks[0]
     original = block.forward
-    block.forward = lambda x, plan, g: original(x, plan, g).detach()
+    block.forward = lambda x, plan, cache=None: tuple(
+        t.detach() if i == 0 else t for i, t in enumerate(original(x, plan, cache))
+    )
     grad = findings(model)["gradient flow"]
     assert not grad.ok
     assert "blocks.0.attn.to_qkv.weight" in grad.detail and "patch_embed.0.1.weight" in grad.detail

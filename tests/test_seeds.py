@@ -75,13 +75,15 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
         "1",
         "-p",
         "no:randomly",
-        "properties/test_mask_properties.py",
+        "properties/test_checks.py",
+        "-k",
+        "test_mask_",
         f"--impl={RECORDED_ONLY}",
         f"--seeds={seeds}",
-        "--hypothesis-profile=seeds",
+        "--chunkattn-profile=seeds",
     )
     assert replay.returncode == 1, replay.stdout + replay.stderr
-    assert "FAILED properties/test_mask_properties.py::test_mask_matches_reference" in replay.stdout
+    assert "FAILED properties/test_checks.py::test_mask_matches_reference" in replay.stdout
     assert "1 failed, 8 passed" in replay.stdout
 
 
@@ -93,9 +95,9 @@ def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path):
         "-q",
         "-p",
         "no:randomly",
-        "properties/test_ceil_properties.py",
+        "properties/test_checks.py",
         "-k",
-        "exact",
+        "test_ceil_exact",
         f"--impl={IMPLS / 'bug_float_ceil.py'}",
         f"--seeds={seeds}",
         "--record-seeds",

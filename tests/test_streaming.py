@@ -43,6 +43,6 @@ def test_state_stays_at_the_bound_on_a_long_stream():
     sizes = []
     for start in range(0, 400, 7):
         stream.feed(x[start : start + 7])
-        sizes.append(max(stream.state_size()))
+        sizes.append(max(stream.cached_tokens()))
     assert stream.cache_limit == 2  # L * C = 1 * 2
     assert max(sizes) == 2 and sizes[-1] == 2

@@ -7,10 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
-from chunkattn.config import load_config
-from chunkattn.testing import CHECKS, CheckContext, CheckResult, load_target, run_check
+from chunkattn.loader import load_config
+from chunkattn.testing import (
+    CHECKS,
+    CheckContext,
+    CheckResult,
+    load_target,
+    profile_settings,
+    run_check,
+)
 from chunkattn.testing.seeds import load_seeds
 
 IMPLS = Path(__file__).parent / "impls"
@@ -23,7 +29,7 @@ def _run_suite(path: Path, only: str | None = None) -> dict[str, CheckResult]:
     regression seeds first — what the pre-commit hook runs."""
     target = load_target(str(path))
     ctx = CheckContext(target, load_config())
-    profile = settings.get_profile("precommit")
+    profile = profile_settings("precommit")
     seeds = load_seeds()
     return {
         name: run_check(check, ctx, profile, seeds.get(name, []))

@@ -3,19 +3,32 @@
 The seed API (what ``--impl`` targets also expose)::
 
     from chunkattn import ChunkConfig, ChunkConfigSampler, create_dynamic_chunk_mask
+
+Names are imported on first use, so importing ``chunkattn`` (as pytest does for its plugin in
+every repository where it is installed) costs nothing and imports neither torch nor Hypothesis.
 """
 
-from .config import (
-    ChunkConfig,
-    ChunkedAttentionSettings,
-    ConfigError,
-    ModelSettings,
-    ProjectConfig,
-    context_chunks_for,
-    load_config,
-)
-from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask
-from .sampler import ChunkConfigSampler
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "ChunkConfig": "core",
+    "ConfigError": "core",
+    "context_chunks_for": "core",
+    "ChunkedAttentionSettings": "config",
+    "ModelSettings": "config",
+    "ProjectConfig": "config",
+    "load_config": "loader",
+    "additive_mask": "masks",
+    "chunk_mask_mod": "masks",
+    "create_dynamic_chunk_mask": "masks",
+    "ChunkConfigSampler": "sampler",
+}
 
 __all__ = [
     "ChunkConfig",
@@ -30,4 +43,23 @@ __all__ = [
     "create_dynamic_chunk_mask",
     "load_config",
 ]
-__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'chunkattn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:
+    from .config import ChunkedAttentionSettings, ModelSettings, ProjectConfig
+    from .core import ChunkConfig, ConfigError, context_chunks_for
+    from .loader import load_config
+    from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask
+    from .sampler import ChunkConfigSampler

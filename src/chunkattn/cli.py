@@ -19,9 +19,11 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from .config import ChunkConfig, ConfigError, ProjectConfig, load_config
-from .masks import create_dynamic_chunk_mask
-from .report import block_picture, geometry
+from .config import ProjectConfig
+from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
+from .loader import load_config
+from .report import block_picture, dependency_picture, geometry
+from .testing.limits import DEFAULT_TIMEOUT
 
 __all__ = ["main"]
 
@@ -46,6 +48,16 @@ def _int_or_none(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="chunkattn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -56,6 +68,17 @@ def _build_parser() -> _Parser:
         "--impl",
         default=os.environ.get("CHUNKATTN_IMPL"),
         help="seed-API target: dotted module or .py path (default: $CHUNKATTN_IMPL, else chunkattn)",
+    )
+    verify.add_argument(
+        "--model",
+        default=os.environ.get("CHUNKATTN_MODEL"),
+        help="model target MODULE:NAME, a factory NAME(seed: int = 0) (default: $CHUNKATTN_MODEL)",
+    )
+    verify.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds each call into the target may take (default {DEFAULT_TIMEOUT:g}; 0: none)",
     )
     verify.add_argument("--profile", help="Hypothesis profile: dev, ci, precommit, thorough, seeds")
     verify.add_argument(
@@ -128,16 +151,14 @@ def _selected(name: str, pattern: str | None) -> bool:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from hypothesis import settings
-
-    from .testing import CHECKS, CheckContext, active_profile_name, builtin_targets, load_target
+    from .testing import CHECKS, CheckContext, active_profile_name, load_target, profile_settings
     from .testing.runner import run_check
     from .testing.seeds import load_seeds
 
     config = load_config(args.config)
-    target = load_target(args.impl) if args.impl else builtin_targets()["chunkattn"]
+    target = load_target(args.impl, args.model, timeout=args.timeout)
     profile_name = active_profile_name(args.profile)
-    profile = settings.get_profile(profile_name)
+    profile = profile_settings(profile_name)
     seeds = load_seeds(args.seeds)
     checks = [c for name, c in CHECKS.items() if _selected(name, args.select)]
     if not checks:
@@ -161,6 +182,7 @@ def _verify(args: argparse.Namespace) -> int:
             results.append(run_check(check, ctx, profile, seeds.get(check.name, [])))
             progress.advance(task)
     ok = all(r.status in ("pass", "skip") for r in results)
+    model_report = _model_report(target, config) if args.model else None
 
     if args.json:
         report = {
@@ -173,6 +195,8 @@ def _verify(args: argparse.Namespace) -> int:
             },
             "checks": [_finite(r.as_dict()) for r in results],
         }
+        if model_report is not None:
+            report["model"] = _finite(model_report)
         print(json.dumps(report, indent=2))
         return EXIT_OK if ok else EXIT_FAIL
 
@@ -192,9 +216,65 @@ def _verify(args: argparse.Namespace) -> int:
     passed = sum(r.status == "pass" for r in results)
     failed = sum(r.status in ("fail", "error") for r in results)
     skipped = sum(r.status == "skip" for r in results)
-    _print_eval_geometry(out, config)
+    if model_report is not None:
+        _print_model_report(out, model_report)
+    else:
+        _print_eval_geometry(out, config)
     out.print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return EXIT_OK if ok else EXIT_FAIL
+
+
+def _model_report(target: Any, config: ProjectConfig) -> dict[str, Any]:
+    """What the model claims (tokens and seconds) and its measured chunk dependencies."""
+    from .testing.limits import TargetTimeout
+    from .testing.model_checks import dependency_matrix
+
+    model = target.model(0)
+    c, l_, depth = model.chunk_size, model.context_chunks, model.depth
+    ts = config.chunked.timestep_duration_sec
+    report: dict[str, Any] = {
+        "chunk_size": c,
+        "context_chunks": l_,
+        "depth": depth,
+        "timestep_duration_sec": ts,
+        "claims": geometry(ChunkConfig(c, l_), ts, depth).lines(),
+    }
+    try:
+        changes = dependency_matrix(model)
+    except (Exception, TargetTimeout) as exc:
+        report["error"] = f"could not measure: {exc.__class__.__name__}: {exc}"
+        return report
+    chunks = len(changes)
+    report["dependency"] = {
+        "measured": [[v > 1e-7 for v in row] for row in changes],
+        "promised": [
+            [model.expected_dependence(o, i) for i in range(chunks)] for o in range(chunks)
+        ],
+        "changes": changes,
+    }
+    return report
+
+
+def _print_model_report(out: Console, report: dict[str, Any]) -> None:
+    out.print(
+        f"\nmodel claims: chunk_size={report['chunk_size']}, context_chunks="
+        f"{report['context_chunks']}, depth={report['depth']} (timestep "
+        f"{report['timestep_duration_sec']} s from the config)",
+        markup=False,
+    )
+    for line in report["claims"]:
+        out.print(f"  {line}", markup=False)
+    if "error" in report:
+        out.print(f"chunk dependencies: {report['error']}", markup=False)
+        return
+    dependency = report["dependency"]
+    out.print(
+        "\nchunk dependencies of the whole stack (rows: output chunk, columns: input chunk; "
+        "█ depends, · does not, ✗ measured differs from promised):",
+        markup=False,
+    )
+    out.print(dependency_picture(dependency["promised"], dependency["measured"]), markup=False)
+    out.print("")
 
 
 def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
@@ -209,6 +289,8 @@ def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
     for line in geometry(eval_config, settings.timestep_duration_sec, depth).lines():
         out.print(f"  {line}", markup=False)
     if eval_config.chunk_size is not None:
+        from .masks import create_dynamic_chunk_mask
+
         chunk, context = eval_config.chunk_size, eval_config.context_chunks
         seq_len = chunk * ((context if context is not None else 2) + 3)
         mask = create_dynamic_chunk_mask(seq_len, eval_config)
@@ -221,12 +303,12 @@ def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
 
 
 def _mask(args: argparse.Namespace) -> int:
+    from .masks import create_dynamic_chunk_mask
+
     if args.seq_len < 1:
         raise UsageError(f"--seq-len must be >= 1, got {args.seq_len}")
-    if args.chunk_size is not None and args.chunk_size < 1:
-        raise UsageError(f"--chunk-size must be >= 1 or 'none', got {args.chunk_size}")
-    if args.context_chunks is not None and args.context_chunks < 0:
-        raise UsageError(f"--context-chunks must be >= 0 or 'none', got {args.context_chunks}")
+    check_chunk_size(args.chunk_size, "--chunk-size")
+    check_context_chunks(args.context_chunks, "--context-chunks")
     config = ChunkConfig(args.chunk_size, args.context_chunks)
     mask = create_dynamic_chunk_mask(args.seq_len, config)
     out = Console(highlight=False, soft_wrap=True)
@@ -296,7 +378,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _stream_check(args: argparse.Namespace) -> int:
-    from .streaming import run_stream_check
+    from .stream_check import run_stream_check
 
     return run_stream_check(load_config(args.config), patches=args.patches)
 

@@ -1,143 +1,32 @@
-"""Chunk configs, the exact context formula, and YAML config loading.
+"""The config schema: the ``chunked_attention`` and ``model.transformer`` blocks, validated.
 
-This is the top of the dataflow (config -> sampler -> mask -> model -> streaming): it holds the
-value types everyone else uses and turns a file into validated settings, failing early with
-one-line errors that name the file and the key.
+Turns a parsed config document (a ``dict``) into frozen settings, failing early with one-line
+errors that name the source and the key. Reading YAML files is :mod:`chunkattn.loader`'s job;
+this module only knows the schema.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import numbers
 from dataclasses import dataclass, field
-from fractions import Fraction
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
+from .core import (
+    ChunkConfig,
+    ConfigError,
+    check_chunk_size,
+    check_sampler_values,
+    context_chunks_for,
+    is_bad_number,
+    is_int,
+)
 
 __all__ = [
-    "ChunkConfig",
     "ChunkedAttentionSettings",
-    "ConfigError",
     "ModelSettings",
     "ProjectConfig",
-    "check_sampler_values",
-    "context_chunks_for",
-    "default_config_text",
-    "exact",
-    "load_config",
+    "parse_config",
 ]
-
-
-@dataclass
-class ChunkConfig:
-    """One attention geometry.
-
-    ``chunk_size``: tokens per chunk, ``None`` for full (bidirectional) context.
-    ``context_chunks``: past chunks visible besides the current one, ``None`` for unlimited.
-    """
-
-    chunk_size: int | None
-    context_chunks: int | None
-
-    def is_full_context(self) -> bool:
-        return self.chunk_size is None
-
-
-def exact(x: float | int | Fraction) -> Fraction:
-    """The decimal value of ``x`` as written: ``exact(0.56) == Fraction(56, 100)``."""
-    if isinstance(x, Fraction):
-        return x
-    return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
-
-
-def context_chunks_for(context_sec: float, timestep_duration_sec: float, chunk_size: int) -> int:
-    """``ceil(context_sec / timestep_duration_sec / chunk_size)`` on the decimal values as written.
-
-    Plain float division drifts: ``0.56 / 0.08 / 1 == 7.000000000000001``, whose ceil is one
-    chunk too many. Here every float is read as its shortest decimal repr, so
-    ``context_chunks_for(0.56, 0.08, 1) == 7``.
-    """
-    if _is_bad_number(context_sec) or context_sec < 0:
-        raise ValueError(f"context_sec must be a finite number >= 0, got {context_sec!r}")
-    if _is_bad_number(timestep_duration_sec) or timestep_duration_sec <= 0:
-        raise ValueError(
-            f"timestep_duration_sec must be a finite number > 0, got {timestep_duration_sec!r}"
-        )
-    if not _is_int(chunk_size) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
-    return math.ceil(exact(context_sec) / exact(timestep_duration_sec) / int(chunk_size))
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def _is_bad_number(x: Any) -> bool:
-    """Not a real number, or infinite, or NaN."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return True
-    return not math.isfinite(float(x))
-
-
-class ConfigError(ValueError):
-    """A bad config value; ``str()`` is one line naming the file (if any) and the key."""
-
-    def __init__(self, message: str, *, key: str | None = None, source: str | None = None):
-        self.key, self.source, self.detail = key, source, message
-        where = ": ".join(part for part in (source, key) if part)
-        super().__init__(f"{where}: {message}" if where else message)
-
-
-def check_sampler_values(
-    *,
-    chunk_size_min: Any,
-    chunk_size_max: Any,
-    context_sec_min: Any,
-    context_sec_max: Any,
-    timestep_duration_sec: Any,
-    chunkwise_prob: Any,
-    left_constrain_prob: Any,
-) -> None:
-    """Raise :class:`ConfigError` (a ``ValueError``) keyed by the first bad value.
-
-    The one definition of what a sampler accepts, shared by the sampler's constructor and the
-    config loader.
-    """
-    for key, value in (("chunk_size_min", chunk_size_min), ("chunk_size_max", chunk_size_max)):
-        if not _is_int(value):
-            raise ConfigError(f"must be a finite integer >= 1, got {value!r}", key=key)
-    if chunk_size_min < 1:
-        raise ConfigError(f"must be >= 1, got {chunk_size_min!r}", key="chunk_size_min")
-    if chunk_size_min > chunk_size_max:
-        raise ConfigError(
-            f"must be >= chunk_size_min ({chunk_size_min}), got {chunk_size_max!r}",
-            key="chunk_size_max",
-        )
-    for key, value in (("context_sec_min", context_sec_min), ("context_sec_max", context_sec_max)):
-        if _is_bad_number(value):
-            raise ConfigError(f"must be a finite number of seconds >= 0, got {value!r}", key=key)
-    if context_sec_min < 0:
-        raise ConfigError(f"must be >= 0, got {context_sec_min!r}", key="context_sec_min")
-    if context_sec_min > context_sec_max:
-        raise ConfigError(
-            f"must be >= context_sec_min ({context_sec_min}), got {context_sec_max!r}",
-            key="context_sec_max",
-        )
-    if _is_bad_number(timestep_duration_sec) or timestep_duration_sec <= 0:
-        raise ConfigError(
-            f"must be a finite number of seconds > 0, got {timestep_duration_sec!r}",
-            key="timestep_duration_sec",
-        )
-    for key, value in (
-        ("chunkwise_prob", chunkwise_prob),
-        ("left_constrain_prob", left_constrain_prob),
-    ):
-        if _is_bad_number(value) or not 0 <= value <= 1:
-            raise ConfigError(f"must be a probability in [0, 1], got {value!r}", key=key)
 
 
 @dataclass(frozen=True)
@@ -240,54 +129,19 @@ _MODEL_REQUIRED = (
 _MODEL_OPTIONAL = ("nDays", "day_softsign", "chunked_attention", "name", "dim")
 _TOP_MODEL_KEYS = {"dropout": 0.0, "input_dropout": 0.0, "max_mask_pct": 0.0, "num_masks": 0}
 
-DEFAULT_CONFIG_NAME = "<embedded default>"
 
-
-def default_config_text() -> str:
-    """The embedded default config (the seed's values), as YAML text."""
-    return resources.files("chunkattn").joinpath("data/default.yaml").read_text(encoding="utf-8")
-
-
-def load_config(source: str | Path | dict[str, Any] | None = None) -> ProjectConfig:
-    """Load and validate a config from a path, a parsed dict, or (``None``) the embedded default.
-
-    Raises :class:`ConfigError` with a one-line message naming the file and the key.
-
-    >>> load_config().chunked.eval_config()
-    ChunkConfig(chunk_size=4, context_chunks=10)
-    """
-    if source is None:
-        name, data = DEFAULT_CONFIG_NAME, yaml.safe_load(default_config_text())
-    elif isinstance(source, dict):
-        name, data = "<dict>", source
-    else:
-        name, data = str(source), _read_yaml(Path(source))
+def parse_config(data: Any, source: str) -> ProjectConfig:
+    """Validate a parsed config document; ``source`` names it in error messages."""
     if not isinstance(data, dict):
         raise ConfigError(
-            f"the top level must be a mapping, got {type(data).__name__}", source=name
+            f"the top level must be a mapping, got {type(data).__name__}", source=source
         )
-    block_path, block = _find_chunk_block(data, name)
-    chunked = _parse_chunked(block, block_path, name)
-    model = _parse_model(data, name)
-    return ProjectConfig(source=name, chunked=chunked, model=model, block_path=block_path, raw=data)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a config file", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc.__class__.__name__}", source=str(path)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid syntax"
-        raise ConfigError(f"not valid YAML{where}: {problem}", source=str(path)) from None
+    block_path, block = _find_chunk_block(data, source)
+    chunked = _parse_chunked(block, block_path, source)
+    model = _parse_model(data, source)
+    return ProjectConfig(
+        source=source, chunked=chunked, model=model, block_path=block_path, raw=data
+    )
 
 
 def _find_chunk_block(data: dict[str, Any], name: str) -> tuple[str, Any]:
@@ -346,13 +200,15 @@ def _parse_chunked(block: Any, prefix: str, name: str) -> ChunkedAttentionSettin
     _check_known(eval_block, _EVAL_KEYS, f"{prefix}.eval", name)
     eval_chunk = _require(eval_block, "chunk_size", f"{prefix}.eval", name)
     eval_context = _require(eval_block, "context_sec", f"{prefix}.eval", name)
-    if eval_chunk is not None and (not _is_int(eval_chunk) or eval_chunk < 1):
+    try:
+        check_chunk_size(eval_chunk)
+    except ValueError:
         raise ConfigError(
             f"must be null (full context) or an integer >= 1, got {eval_chunk!r}",
             key=f"{prefix}.eval.chunk_size",
             source=name,
-        )
-    if eval_context is not None and (_is_bad_number(eval_context) or eval_context < 0):
+        ) from None
+    if eval_context is not None and (is_bad_number(eval_context) or eval_context < 0):
         raise ConfigError(
             f"must be null (unlimited) or a finite number of seconds >= 0, got {eval_context!r}",
             key=f"{prefix}.eval.context_sec",
@@ -375,7 +231,7 @@ def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
     values: dict[str, Any] = {k: _require(block, k, prefix, name) for k in _MODEL_REQUIRED}
 
     def positive_int(key: str, value: Any, minimum: int = 1) -> int:
-        if not _is_int(value) or value < minimum:
+        if not is_int(value) or value < minimum:
             raise ConfigError(
                 f"must be an integer >= {minimum}, got {value!r}", key=key, source=name
             )
@@ -410,7 +266,7 @@ def _parse_model(data: dict[str, Any], name: str) -> ModelSettings | None:
         value = data.get(key, default)
         if key == "num_masks":
             values[key] = positive_int(key, value, minimum=0)
-        elif _is_bad_number(value) or not 0 <= value < 1:
+        elif is_bad_number(value) or not 0 <= value < 1:
             raise ConfigError(f"must be a number in [0, 1), got {value!r}", key=key, source=name)
         else:
             values[key] = float(value)

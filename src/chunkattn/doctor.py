@@ -3,6 +3,10 @@
 Builds the model from the config and reports, as a table: finiteness under the extreme configs
 the sampler can draw, gradient flow per parameter, whether one batch can be overfit, and the
 sampler's realised frequencies against the configured probabilities. Exit 0 healthy, 1 a finding.
+
+A command, like :mod:`chunkattn.cli`: it sits on top of the library and the checks and imports
+down; the verdicts come from the same functions the registered checks use (``model.grad_flow``'s
+gradient report, ``sampler.probabilities``' binomial bound), never from a tolerance of its own.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from .config import ChunkConfig, ConfigError, ProjectConfig, context_chunks_for
+from .config import ProjectConfig
+from .core import ChunkConfig, ConfigError, context_chunks_for
 from .model import TransformerModel
 from .sampler import ChunkConfigSampler
-from .testing.model_checks import gradient_report
-from .testing.seed_api import binomial_consistent
+from .testing.model_checks import grad_flow_problems, gradient_report
+from .testing.sampler_checks import binomial_consistent
 
 __all__ = ["Finding", "diagnose", "run_doctor"]
 
@@ -87,16 +92,7 @@ def _finiteness(model: TransformerModel, config: ProjectConfig) -> Finding:
 
 def _grad_flow(model: TransformerModel) -> Finding:
     report = gradient_report(model)
-    missing = [n for n, norm in report.items() if norm is None]
-    zero = [n for n, norm in report.items() if norm is not None and norm == 0.0]
-    broken = [
-        n
-        for n, norm in report.items()
-        if norm is not None and not torch.isfinite(torch.tensor(norm))
-    ]
-    problems = [f"no gradient: {', '.join(missing)}"] if missing else []
-    problems += [f"zero gradient: {', '.join(zero)}"] if zero else []
-    problems += [f"non-finite gradient: {', '.join(broken)}"] if broken else []
+    problems = grad_flow_problems(report)
     detail = f"all {len(report)} parameters get a finite, non-zero gradient"
     return Finding("gradient flow", not problems, "; ".join(problems) or detail)
 

@@ -18,34 +18,19 @@ SDPA), and :func:`chunk_mask_mod` (a ``mask_mod(b, h, q, k)`` for ``flex_attenti
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from functools import lru_cache
 
 import torch
 
-from .config import ChunkConfig
+from .core import ChunkConfig, is_int, validate_chunk_config
 
 __all__ = [
     "additive_mask",
     "chunk_mask_mod",
     "create_dynamic_chunk_mask",
     "key_padding_mask",
-    "validate_chunk_config",
 ]
-
-
-def validate_chunk_config(config: ChunkConfig) -> None:
-    """Raise ``ValueError`` unless ``C`` is None or an integer >= 1 and ``L`` None or >= 0."""
-    c, l_ = config.chunk_size, config.context_chunks
-    if c is not None and (not _is_int(c) or c < 1):
-        raise ValueError(f"chunk_size must be None (full context) or an integer >= 1, got {c!r}")
-    if l_ is not None and (not _is_int(l_) or l_ < 0):
-        raise ValueError(f"context_chunks must be None (unlimited) or an integer >= 0, got {l_!r}")
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 def create_dynamic_chunk_mask(
@@ -61,7 +46,7 @@ def create_dynamic_chunk_mask(
     >>> create_dynamic_chunk_mask(4, ChunkConfig(2, 0))[0, 0].int().tolist()
     [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]
     """
-    if not _is_int(seq_len) or seq_len < 1:
+    if not is_int(seq_len) or seq_len < 1:
         raise ValueError(f"seq_len must be an integer >= 1, got {seq_len!r}")
     validate_chunk_config(config)
     if config.chunk_size is None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +28,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import ChunkConfig, ChunkedAttentionSettings, ConfigError, ModelSettings, load_config
-from .masks import (
-    additive_mask,
-    chunk_mask_mod,
-    create_dynamic_chunk_mask,
-    key_padding_mask,
-    validate_chunk_config,
-)
+from .config import ChunkedAttentionSettings, ModelSettings
+from .core import ChunkConfig, ConfigError, validate_chunk_config
+from .loader import load_config
+from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask, key_padding_mask
 from .sampler import ChunkConfigSampler
 
-__all__ = ["BACKENDS", "AttentionPlan", "TransformerModel", "relative_bucket", "trailing_buckets"]
+__all__ = [
+    "BACKENDS",
+    "AttentionPlan",
+    "Block",
+    "TransformerModel",
+    "backend",
+    "relative_bucket",
+    "trailing_buckets",
+]
 
-BACKENDS = ("eager", "sdpa", "window", "flex")
 NUM_BUCKETS, MAX_DISTANCE = 32, 128
 
 
@@ -53,13 +58,15 @@ def relative_bucket(relative: torch.Tensor) -> torch.Tensor:
     return bucket + torch.where(distance < exact, distance, log_part)
 
 
+@lru_cache(maxsize=32)
 def trailing_buckets(queries: int, keys: int, device: torch.device | None = None) -> torch.Tensor:
     """``(queries, keys)`` buckets of ``key - query`` for the last ``queries`` tokens against the
     last ``keys`` tokens of a sequence (both end at the same token).
 
     The full forward (``T`` against ``T``), a window (a chunk's ``C`` queries against its
     ``(L+1)*C`` keys) and a streamed chunk (against its cache) all have this shape, and the
-    offsets do not depend on where in the sequence they are.
+    offsets do not depend on where in the sequence they are, so the result is cached (callers
+    must not change it in place).
     """
     key_pos = torch.arange(queries - keys, queries, device=device)
     query_pos = torch.arange(queries, device=device)
@@ -77,51 +84,78 @@ def _dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generat
 @dataclass
 class AttentionPlan:
     """Everything a layer needs to attend for one forward: the geometry, the valid lengths, the
-    backend, and masks built once and shared by every layer."""
+    backend, the dropout generator, and masks built once and shared by every layer.
+
+    The queries are the last ``queries`` of the ``seq_len`` key tokens (all of them in a full
+    forward; a streamed chunk's tokens against its cache). ``all_visible`` says every key is
+    visible to every query (a streamed chunk against a cache trimmed to its window), so no mask
+    is built at all.
+    """
 
     config: ChunkConfig
-    lengths: torch.Tensor  # (B,) valid tokens per row
+    lengths: torch.Tensor  # (B,) valid key tokens per row
     seq_len: int
     backend: str
+    generator: torch.Generator
+    queries: int | None = None
+    all_visible: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.queries is None:
+            self.queries = self.seq_len
+
     def with_config(self, config: ChunkConfig) -> AttentionPlan:
+        """The same plan with another geometry (masks rebuilt)."""
         return replace(self, config=config, _cache={})
 
     def with_lengths(self, lengths: torch.Tensor) -> AttentionPlan:
+        """The same plan with other valid lengths (masks rebuilt)."""
         return replace(self, lengths=lengths, _cache={})
 
-    def bool_mask(self) -> torch.Tensor:
-        """``(B, 1, T, T)``: chunk mask and key padding."""
+    @property
+    def past(self) -> int:
+        """Key tokens before the first query (the cache's length when streaming)."""
+        return self.seq_len - self.queries
+
+    def bool_mask(self) -> torch.Tensor | None:
+        """``(B, 1, queries, seq_len)``: chunk mask and key padding; None when all visible."""
+        if self.all_visible:
+            return None
         if "bool" not in self._cache:
             padding = key_padding_mask(self.lengths, self.seq_len)
             chunk = create_dynamic_chunk_mask(self.seq_len, self.config, device=self.lengths.device)
-            self._cache["bool"] = padding if chunk is None else chunk & padding
+            mask = padding if chunk is None else chunk & padding
+            self._cache["bool"] = mask[..., self.past :, :]
         return self._cache["bool"]
 
-    def live_rows(self) -> torch.Tensor:
-        """``(B, 1, T, 1)``: queries that see at least one key (padded queries may see none)."""
+    def live_rows(self) -> torch.Tensor | None:
+        """``(B, 1, queries, 1)``: queries that see at least one key (padded queries may see
+        none); None when all visible."""
+        if self.all_visible:
+            return None
         if "live" not in self._cache:
             self._cache["live"] = self.bool_mask().any(-1, keepdim=True)
         return self._cache["live"]
 
     def windowed(self) -> bool:
+        """Can the window kernel run: a full forward with finite ``C`` and ``L``."""
         return (
-            self.backend == "window"
+            self.past == 0
             and self.config.chunk_size is not None
             and self.config.context_chunks is not None
         )
 
     def buckets(self) -> torch.Tensor:
-        """``(T, T)`` relative-position buckets of ``key - query``."""
+        """``(queries, seq_len)`` relative-position buckets of ``key - query``."""
         if "buckets" not in self._cache:
             self._cache["buckets"] = trailing_buckets(
-                self.seq_len, self.seq_len, self.lengths.device
+                self.queries, self.seq_len, self.lengths.device
             )
         return self._cache["buckets"]
 
     def window(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """For the window path: ``(C, (L+1)*C)`` buckets of a chunk's queries against its
+        """For the window kernel: ``(C, (L+1)*C)`` buckets of a chunk's queries against its
         window's keys (the same for every chunk), and ``(B, chunks, (L+1)*C)`` which window keys
         are real (not before the start, not padding)."""
         if "window" not in self._cache:
@@ -152,89 +186,128 @@ class Attention(nn.Module):
         """``(H, Tq, Tk)`` per-head bias for ``(Tq, Tk)`` relative-position buckets."""
         return self.rel_bias(buckets).permute(2, 0, 1)
 
-    def qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        b, t, _ = x.shape
-        q, k, v = self.to_qkv(self.norm(x)).view(b, t, 3, self.heads, self.dim_head).unbind(2)
-        return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-
-    def project(self, out: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        b, _, t, _ = out.shape
-        out = self.to_out(out.transpose(1, 2).reshape(b, t, self.heads * self.dim_head))
-        return _dropout(out, self.dropout, self.training, generator)
-
     def forward(
-        self, x: torch.Tensor, plan: AttentionPlan, generator: torch.Generator
-    ) -> torch.Tensor:
-        q, k, v = self.qkv(x)
-        if plan.windowed():
-            out = self._window(q, k, v, plan)
-        else:
-            bias = self.bias(plan.buckets())
-            out = {
-                "eager": self._eager,
-                "sdpa": self._sdpa,
-                "flex": self._flex,
-                "window": self._sdpa,
-            }[plan.backend](q, k, v, bias, plan)
-        return self.project(out, generator)
+        self, x: torch.Tensor, plan: AttentionPlan, cache: KVCache | None = None
+    ) -> tuple[torch.Tensor, KVCache]:
+        """Attend ``x``'s tokens to themselves, after the cached keys and values if any; return
+        the output and the keys and values attended to (the cache a next chunk extends)."""
+        b, t, _ = x.shape
+        qkv = self.to_qkv(self.norm(x)).view(b, t, 3, self.heads, self.dim_head)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, H, T, dim_head)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        out = BACKENDS[plan.backend](self, q, k, v, plan)
+        out = self.to_out(out.transpose(1, 2).reshape(b, t, self.heads * self.dim_head))
+        return _dropout(out, self.dropout, self.training, plan.generator), (k, v)
 
-    def _eager(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
-        scores = (q @ k.transpose(-1, -2)) * self.scale + bias
-        scores = scores.masked_fill(~plan.bool_mask(), float("-inf"))
-        weights = torch.softmax(scores, dim=-1).masked_fill(~plan.live_rows(), 0.0)
-        return weights @ v
 
-    def _sdpa(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
-        live = plan.live_rows()
-        # a row with no visible key would be all -inf (NaN); let it see everything, then zero it
-        visible = plan.bool_mask() | ~live
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=additive_mask(visible) + bias, scale=self.scale
+KVCache = tuple[torch.Tensor, torch.Tensor]
+Kernel = Callable[
+    [Attention, torch.Tensor, torch.Tensor, torch.Tensor, AttentionPlan], torch.Tensor
+]
+
+#: attention backends: name -> kernel ``(attn, q, k, v, plan) -> (B, H, queries, dim_head)``.
+#: Every kernel computes the same function; adding one here is all it takes for the model,
+#: streaming and the ``model.backends_agree`` check to use it.
+BACKENDS: dict[str, Kernel] = {}
+
+
+def backend(name: str) -> Callable[[Kernel], Kernel]:
+    """Register a kernel under ``name``."""
+
+    def register(kernel: Kernel) -> Kernel:
+        BACKENDS[name] = kernel
+        return kernel
+
+    return register
+
+
+@backend("eager")
+def eager_attention(attn: Attention, q, k, v, plan: AttentionPlan) -> torch.Tensor:
+    """Scores, ``masked_fill(-inf)``, softmax: the seed's formulation and the reference."""
+    scores = (q @ k.transpose(-1, -2)) * attn.scale + attn.bias(plan.buckets())
+    visible = plan.bool_mask()
+    if visible is None:
+        return torch.softmax(scores, dim=-1) @ v
+    weights = torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1)
+    return weights.masked_fill(~plan.live_rows(), 0.0) @ v
+
+
+@backend("sdpa")
+def sdpa_attention(attn: Attention, q, k, v, plan: AttentionPlan) -> torch.Tensor:
+    """``scaled_dot_product_attention`` with the additive mask plus the position bias."""
+    bias = attn.bias(plan.buckets())
+    if plan.bool_mask() is None:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=attn.scale)
+    live = plan.live_rows()
+    # a row with no visible key would be all -inf (NaN); let it see everything, then zero it
+    visible = plan.bool_mask() | ~live
+    out = F.scaled_dot_product_attention(
+        q, k, v, attn_mask=additive_mask(visible) + bias, scale=attn.scale
+    )
+    return out * live
+
+
+@backend("flex")
+def flex_attention_kernel(attn: Attention, q, k, v, plan: AttentionPlan) -> torch.Tensor:
+    """``flex_attention`` with a block mask from the chunk ``mask_mod`` (eval-only on the CPU)."""
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    if q.device.type == "cpu" and torch.is_grad_enabled() and q.requires_grad:
+        raise RuntimeError(
+            "attention_backend='flex' has no backward on the CPU in this torch; train with "
+            "'eager', 'sdpa' or 'window', or run under torch.no_grad()"
         )
-        return out * live
-
-    def _flex(self, q, k, v, bias, plan: AttentionPlan) -> torch.Tensor:
-        from torch.nn.attention.flex_attention import create_block_mask, flex_attention
-
-        if q.device.type == "cpu" and torch.is_grad_enabled() and q.requires_grad:
-            raise RuntimeError(
-                "attention_backend='flex' has no backward on the CPU in this torch; train with "
-                "'eager', 'sdpa' or 'window', or run under torch.no_grad()"
-            )
-        if "block_mask" not in plan._cache:
+    if "block_mask" not in plan._cache:
+        past = plan.past
+        if plan.all_visible:
+            mod = chunk_mask_mod(ChunkConfig(None, None))
+        else:
             mod = chunk_mask_mod(plan.config, plan.lengths)
-            plan._cache["block_mask"] = create_block_mask(
-                mod, q.shape[0], None, plan.seq_len, plan.seq_len, device=str(q.device)
-            )
+        plan._cache["block_mask"] = create_block_mask(
+            lambda b, h, q_idx, kv_idx: mod(b, h, q_idx + past, kv_idx),
+            q.shape[0],
+            None,
+            plan.queries,
+            plan.seq_len,
+            device=str(q.device),
+        )
+    bias = attn.bias(plan.buckets())
 
-        def score_mod(score, b, h, q_idx, kv_idx):
-            return score + bias[h, q_idx, kv_idx]
+    def score_mod(score, b, h, q_idx, kv_idx):
+        return score + bias[h, q_idx, kv_idx]
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = flex_attention(
-                q, k, v, score_mod=score_mod, block_mask=plan._cache["block_mask"], scale=self.scale
-            )
-        return out * plan.live_rows()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = flex_attention(
+            q, k, v, score_mod=score_mod, block_mask=plan._cache["block_mask"], scale=attn.scale
+        )
+    live = plan.live_rows()
+    return out if live is None else out * live
 
-    def _window(self, q, k, v, plan: AttentionPlan) -> torch.Tensor:
-        """Each chunk against its own and the ``L`` previous chunks' keys only."""
-        c, l_ = plan.config.chunk_size, plan.config.context_chunks
-        b, h, t, d = q.shape
-        n = -(-t // c)
-        width = (l_ + 1) * c
-        pad_right = n * c - t
-        q = F.pad(q, (0, 0, 0, pad_right)).view(b, h, n, c, d)
-        k = F.pad(k, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
-        v = F.pad(v, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
-        buckets, valid = plan.window()
-        bias = self.bias(buckets)  # (H, c, width)
-        scores = torch.einsum("bhncd,bhnkd->bhnck", q, k) * self.scale + bias[None, :, None]
-        scores = scores.masked_fill(~valid[:, None, :, None, :], float("-inf"))
-        # a window is exactly a chunk's visible keys: a chunk with none (padding) outputs 0
-        live = valid.any(-1)[:, None, :, None, None]
-        weights = torch.softmax(scores, dim=-1).masked_fill(~live, 0.0)
-        return torch.einsum("bhnck,bhnkd->bhncd", weights, v).reshape(b, h, n * c, d)[:, :, :t]
+
+@backend("window")
+def window_attention(attn: Attention, q, k, v, plan: AttentionPlan) -> torch.Tensor:
+    """Each chunk against its own and the ``L`` previous chunks' keys only: time and memory grow
+    with ``T*(L+1)*C``, not ``T**2``. Geometries without a finite window use ``sdpa``."""
+    if not plan.windowed():
+        return sdpa_attention(attn, q, k, v, plan)
+    c, l_ = plan.config.chunk_size, plan.config.context_chunks
+    b, h, t, d = q.shape
+    n = -(-t // c)
+    width = (l_ + 1) * c
+    pad_right = n * c - t
+    q = F.pad(q, (0, 0, 0, pad_right)).view(b, h, n, c, d)
+    k = F.pad(k, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
+    v = F.pad(v, (0, 0, l_ * c, pad_right)).unfold(2, width, c).transpose(-1, -2)
+    buckets, valid = plan.window()
+    bias = attn.bias(buckets)  # (H, c, width)
+    scores = torch.einsum("bhncd,bhnkd->bhnck", q, k) * attn.scale + bias[None, :, None]
+    scores = scores.masked_fill(~valid[:, None, :, None, :], float("-inf"))
+    # a window is exactly a chunk's visible keys: a chunk with none (padding) outputs 0
+    live = valid.any(-1)[:, None, :, None, None]
+    weights = torch.softmax(scores, dim=-1).masked_fill(~live, 0.0)
+    return torch.einsum("bhnck,bhnkd->bhncd", weights, v).reshape(b, h, n * c, d)[:, :, :t]
 
 
 class FeedForward(nn.Module):
@@ -253,16 +326,23 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
+    """One pre-norm layer, ``block(x, plan, cache=None) -> (x, cache)``: the only layer code.
+
+    The full forward calls it without a cache; streaming calls it with each layer's cached
+    keys and values (as WeNet's encoder layers do), so the two cannot drift apart.
+    """
+
     def __init__(self, dim: int, heads: int, dim_head: int, mlp_ratio: int, dropout: float):
         super().__init__()
         self.attn = Attention(dim, heads, dim_head, dropout)
         self.ffn = FeedForward(dim, mlp_ratio * dim, dropout)
 
     def forward(
-        self, x: torch.Tensor, plan: AttentionPlan, generator: torch.Generator
-    ) -> torch.Tensor:
-        x = x + self.attn(x, plan, generator)
-        return x + self.ffn(x, generator)
+        self, x: torch.Tensor, plan: AttentionPlan, cache: KVCache | None = None
+    ) -> tuple[torch.Tensor, KVCache]:
+        out, cache = self.attn(x, plan, cache)
+        x = x + out
+        return x + self.ffn(x, plan.generator), cache
 
 
 class TransformerModel(nn.Module):
@@ -450,8 +530,25 @@ class TransformerModel(nn.Module):
         tokens = self._time_mask(tokens, patch_lengths)
         tokens = _dropout(tokens, self.settings.input_dropout, self.training, self.generator)
         plan = AttentionPlan(
-            config, patch_lengths.to(tokens.device), tokens.shape[1], self.attention_backend
+            config,
+            patch_lengths.to(tokens.device),
+            tokens.shape[1],
+            self.attention_backend,
+            self.generator,
         )
-        for block in self.blocks:
-            tokens = block(tokens, plan, self.generator)
-        return self.head(self.norm(tokens))
+        return self.encode(tokens, plan)[0]
+
+    def encode(
+        self, tokens: torch.Tensor, plan: AttentionPlan, caches: list[KVCache] | None = None
+    ) -> tuple[torch.Tensor, list[KVCache]]:
+        """Patch tokens through every block and the head: ``(logits, per-layer caches)``.
+
+        The full forward passes no caches; a stream passes each layer's cached keys and values
+        and keeps (a trimmed copy of) what comes back.
+        """
+        caches = caches or [None] * len(self.blocks)
+        new_caches = []
+        for block, cache in zip(self.blocks, caches, strict=True):
+            tokens, cache = block(tokens, plan, cache)
+            new_caches.append(cache)
+        return self.head(self.norm(tokens)), new_caches

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import torch
 
-from .config import ChunkConfig
+from .core import ChunkConfig
 
 __all__ = ["reference_context_chunks", "reference_mask", "reference_visible"]
 

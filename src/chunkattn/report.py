@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import ChunkConfig
+from .core import ChunkConfig
 
-__all__ = ["Geometry", "block_picture", "geometry"]
+__all__ = ["Geometry", "block_picture", "dependency_picture", "geometry"]
 
 
 def block_picture(mask: torch.Tensor, chunk_size: int, max_tokens: int = 64) -> str:
@@ -38,6 +38,27 @@ def block_picture(mask: torch.Tensor, chunk_size: int, max_tokens: int = 64) -> 
         if q and q % chunk_size == 0:
             lines.append("")
         lines.append(row_text(mask[q].tolist()))
+    return "\n".join(lines)
+
+
+def dependency_picture(promised: list[list[bool]], measured: list[list[bool]]) -> str:
+    """The promised and the measured chunk-dependency matrices side by side; a measured cell
+    that differs from the promise is drawn ``✗``.
+
+    >>> print(dependency_picture([[True, False], [True, True]], [[True, True], [True, True]]))
+    promised  measured
+    █·        █✗
+    ██        ██
+    """
+    width = max(len(promised[0]) if promised else 0, len("promised"))
+    lines = [f"{'promised':<{width}}  measured"]
+    for want_row, got_row in zip(promised, measured, strict=True):
+        left = "".join("█" if v else "·" for v in want_row)
+        right = "".join(
+            ("█" if got else "·") if got == want else "✗"
+            for want, got in zip(want_row, got_row, strict=True)
+        )
+        lines.append(f"{left:<{width}}  {right}")
     return "\n".join(lines)
 
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .config import (
-    ChunkConfig,
-    ChunkedAttentionSettings,
-    ConfigError,
-    check_sampler_values,
-    context_chunks_for,
-)
+from .core import ChunkConfig, ConfigError, check_sampler_values, context_chunks_for
+
+if TYPE_CHECKING:
+    from .config import ChunkedAttentionSettings
 
 __all__ = ["ChunkConfigSampler"]
 

@@ -16,15 +16,11 @@ streams.
 
 from __future__ import annotations
 
-import time
-
 import torch
-from rich.console import Console
 
-from .config import ProjectConfig
-from .model import TransformerModel, trailing_buckets
+from .model import AttentionPlan, KVCache, TransformerModel
 
-__all__ = ["StreamingEncoder", "run_stream_check"]
+__all__ = ["StreamingEncoder"]
 
 
 class StreamingEncoder:
@@ -49,8 +45,7 @@ class StreamingEncoder:
         self.frames_per_chunk = self.chunk_size * model.settings.samples_per_patch
         self.device = next(model.parameters()).device
         self._pending = torch.zeros(0, self.features, device=self.device)
-        self._caches: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(model.blocks)
-        self._last_buckets: tuple[tuple[int, int] | None, torch.Tensor | None] = (None, None)
+        self._caches: list[KVCache] | None = None
         self._finished = False
 
     @property
@@ -58,9 +53,16 @@ class StreamingEncoder:
         """Tokens each layer may keep: ``L*C`` (None: unlimited)."""
         return None if self.context_chunks is None else self.context_chunks * self.chunk_size
 
-    def state_size(self) -> list[int]:
+    def cached_tokens(self) -> list[int]:
         """Cached tokens per layer (excluding the pending partial chunk's frames)."""
-        return [0 if c is None else c[0].shape[2] for c in self._caches]
+        if self._caches is None:
+            return [0] * len(self.model.blocks)
+        return [k.shape[2] for k, _ in self._caches]
+
+    def state_size(self) -> int:
+        """Everything the stream holds: every layer's cached tokens plus the pending frames (the
+        model-target protocol's ``state_size``)."""
+        return sum(self.cached_tokens()) + self.pending_frames
 
     @property
     def pending_frames(self) -> int:
@@ -97,98 +99,28 @@ class StreamingEncoder:
         self._pending = self._pending[:0]
         return out
 
-    def _buckets(self, queries: int, keys: int) -> torch.Tensor:
-        """Relative-position buckets of the newest ``queries`` tokens against the last ``keys``.
-
-        ``key - query`` depends only on the two counts, not on where the stream is, so once the
-        cache is full every chunk reuses the same matrix.
-        """
-        if self._last_buckets[0] != (queries, keys):
-            self._last_buckets = ((queries, keys), trailing_buckets(queries, keys, self.device))
-        return self._last_buckets[1]
-
     def _no_output(self) -> torch.Tensor:
         return torch.zeros(0, self.model.settings.nClasses, device=self.device)
 
     @torch.no_grad()
     def _run_chunk(self, frames: torch.Tensor) -> torch.Tensor:
-        model = self.model
-        device = self.device
+        """One chunk (or the final partial one) through the model's own blocks, each against its
+        layer's cache; every cached key is inside the chunk's window, so all are visible."""
+        model, device = self.model, self.device
         day = None if self.day_idx is None else torch.tensor([self.day_idx], device=device)
         lengths = torch.tensor([frames.shape[0]], device=device)
         x = model.embed(frames[None], lengths, self.participant_idx, day)
-        n = x.shape[1]
-        past = 0 if self._caches[0] is None else self._caches[0][0].shape[2]  # same in every layer
-        buckets = self._buckets(n, past + n)
-        for index, block in enumerate(model.blocks):
-            attn = block.attn
-            q, k, v = attn.qkv(x)
-            cached = self._caches[index]
-            if cached is not None:
-                k, v = torch.cat([cached[0], k], dim=2), torch.cat([cached[1], v], dim=2)
-            scores = (q @ k.transpose(-1, -2)) * attn.scale + attn.bias(buckets)
-            x = x + attn.project(torch.softmax(scores, dim=-1) @ v, model.generator)
-            x = x + block.ffn(x, model.generator)
-            keep = 0 if self.cache_limit is None else max(0, k.shape[2] - self.cache_limit)
-            self._caches[index] = (k[:, :, keep:], v[:, :, keep:])
-        return model.head(model.norm(x))[0]
-
-
-def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0) -> int:
-    """Stream random input through the configured model in random pieces; compare with the full
-    eval forward (eager and window) and report per-chunk latency and state size."""
-    out = Console(highlight=False, soft_wrap=True)
-    if config.model is None:
-        from .config import ConfigError
-
-        raise ConfigError(
-            "missing key (stream-check needs a model.transformer block)",
-            key="model.transformer",
-            source=config.source,
+        keys = x.shape[1] + self.cached_tokens()[0]
+        plan = AttentionPlan(
+            model.eval_chunk_config,
+            torch.tensor([keys], device=device),
+            keys,
+            model.attention_backend,
+            model.generator,
+            queries=x.shape[1],
+            all_visible=True,
         )
-    model = TransformerModel(config.model, config.chunked, seed=seed).eval()
-    stream = StreamingEncoder(model)
-    g = torch.Generator().manual_seed(seed)
-    frames = patches * config.model.samples_per_patch
-    x = torch.randn(frames, config.model.features_list[0], generator=g)
-    pieces, start, chunk_times, peak_state = [], 0, [], 0
-    while start < frames:
-        size = int(torch.randint(1, 2 * stream.frames_per_chunk + 1, (), generator=g))
-        begin = time.perf_counter()
-        piece = stream.feed(x[start : start + size])
-        elapsed = time.perf_counter() - begin
-        if piece.shape[0]:
-            chunk_times.append(elapsed / -(-piece.shape[0] // stream.chunk_size))
-        pieces.append(piece)
-        peak_state = max(peak_state, *stream.state_size())
-        start += size
-    pieces.append(stream.flush())
-    streamed = torch.cat(pieces)
-    diffs = {}
-    with torch.no_grad():
-        for backend in ("eager", "window"):
-            model.attention_backend = backend
-            full = model(x[None], torch.tensor([frames]))[0]
-            diffs[backend] = float((full - streamed).abs().max())
-    ts = config.chunked.timestep_duration_sec
-    c, l_ = stream.chunk_size, stream.context_chunks
-    out.print(
-        f"stream-check: {config.source}, eval config C={c}, L={l_}, {patches} patches in random pieces",
-        markup=False,
-    )
-    for backend, diff in diffs.items():
-        verdict = "PASS" if diff <= 1e-5 else "FAIL"
-        out.print(
-            f"{verdict}  stream.equivalence vs {backend:<6} max |diff| = {diff:.2e}", markup=False
-        )
-    wall = sorted(chunk_times)[len(chunk_times) // 2] if chunk_times else 0.0
-    out.print(
-        f"latency per chunk: {c * ts:.3g} s of signal ({c} tokens), median wall time {wall * 1e3:.2f} ms",
-        markup=False,
-    )
-    limit = "unlimited" if stream.cache_limit is None else f"<= {stream.cache_limit}"
-    out.print(
-        f"state: at most {peak_state} cached tokens per layer ({limit}), {len(model.blocks)} layers",
-        markup=False,
-    )
-    return 0 if all(d <= 1e-5 for d in diffs.values()) else 1
+        logits, caches = model.encode(x, plan, self._caches)
+        keep = 0 if self.cache_limit is None else max(0, keys - self.cache_limit)
+        self._caches = [(k[:, :, keep:], v[:, :, keep:]) for k, v in caches]
+        return logits[0]

@@ -9,12 +9,13 @@ from pathlib import Path
 import yaml
 from hypothesis import strategies as st
 
-from ..config import ConfigError, load_config
+from ..core import ConfigError
+from ..loader import load_config
 from ..reference import reference_context_chunks
 from ..sampler import ChunkConfigSampler
 from . import strategies as cs
 from .registry import Case, CheckContext, CheckFailure, register
-from .seed_api import draw_configs, sampler_probabilities, sampler_ranges
+from .sampler_checks import draw_configs, sampler_probabilities, sampler_ranges
 
 _TRAINER_KEYS = {
     "outputDir": "/data/outputs/",

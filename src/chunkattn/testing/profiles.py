@@ -1,4 +1,4 @@
-"""Hypothesis settings profiles: ``dev`` (default), ``ci``, ``precommit``, ``thorough``.
+"""chunkattn's Hypothesis profiles: ``dev`` (default), ``ci``, ``precommit``, ``thorough``, ``seeds``.
 
 ``ci`` is derandomized with no example database, so every run of the same code tests the same
 examples; it is chosen automatically when the ``CI`` environment variable is set.
@@ -16,7 +16,7 @@ import os
 
 from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["PROFILES", "active_profile_name", "register_profiles"]
+__all__ = ["PROFILES", "active_profile_name", "profile_settings"]
 
 _COMMON = dict(
     deadline=None,
@@ -34,9 +34,15 @@ PROFILES = {
 }
 
 
-def register_profiles() -> None:
-    for name, values in PROFILES.items():
-        settings.register_profile(name, **{**_COMMON, **values})
+def profile_settings(name: str) -> settings:
+    """The Hypothesis settings of chunkattn's profile ``name``, on Hypothesis's own defaults.
+
+    Nothing is registered or loaded globally, so a test suite's own Hypothesis profiles (a
+    ``ci`` of its own, say) are never touched; chunkattn's tests apply these explicitly.
+    """
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
+    return settings(settings.get_profile("default"), **{**_COMMON, **PROFILES[name]})
 
 
 def active_profile_name(explicit: str | None = None) -> str:
@@ -47,6 +53,3 @@ def active_profile_name(explicit: str | None = None) -> str:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     return name
-
-
-register_profiles()

@@ -1,8 +1,17 @@
-"""Turn a named check into a pytest test: ``test_x = property_test("mask.causality")``.
+"""Named checks as pytest tests: every registered check becomes one, with no line per check.
 
-The test takes the ``check_ctx`` fixture (the target under test, see the root ``conftest.py``),
-replays the check's regression seeds as explicit examples first, then explores with Hypothesis
-under the active profile.
+``property_tests()`` is what ``chunkattn.properties`` collects; ``property_test(name)`` builds one
+test, for a user's own test file::
+
+    from chunkattn.testing.pytest_support import property_test
+
+    test_left_span = property_test("mask.left_span")   # runs on --impl, or on chunkattn
+
+The test takes the ``check_ctx`` fixture (the target under test, from the chunkattn pytest
+plugin), replays the check's regression seeds as explicit examples first, then explores with
+Hypothesis under chunkattn's active profile (``--chunkattn-profile``, ``CHUNKATTN_PROFILE``, or
+``ci`` when ``CI`` is set). The profile is applied to these tests alone: the global Hypothesis
+settings of the surrounding test suite are left as they are.
 """
 
 from __future__ import annotations
@@ -11,30 +20,42 @@ from collections.abc import Callable
 
 from hypothesis import example, given, settings
 
+from .profiles import active_profile_name, profile_settings
 from .registry import CHECKS, CheckContext
 from .runner import identifier
 from .seeds import seeds_for
 
-__all__ = ["property_test"]
+__all__ = ["property_test", "property_tests"]
 
 
 def property_test(name: str) -> Callable[..., None]:
+    """The pytest test for the named check ``name``."""
+    if name not in CHECKS:
+        raise ValueError(f"unknown check {name!r}; known: {', '.join(CHECKS)}")
     check = CHECKS[name]
 
     def test(check_ctx: CheckContext, case) -> None:
         try:
             check.run(check_ctx, case)
-        except Exception:
+        except BaseException:
             # the last failing call is Hypothesis's shrunk example; --record-seeds stores it
             wrapped.chunkattn_last_failure = case
             raise
 
     test.__name__ = f"test_{identifier(name)}"
+    test.__qualname__ = test.__name__
     test.__doc__ = f"{name}: {check.summary}"
-    examples = max(1, round(settings.default.max_examples * check.example_share))
+    profile = profile_settings(active_profile_name())
+    examples = max(1, round(profile.max_examples * check.example_share))
     wrapped = given(case=check.strategy(None))(test)
     for case in reversed(seeds_for(name)):
         wrapped = example(case=case)(wrapped)
-    wrapped = settings(max_examples=examples)(wrapped)
+    wrapped = settings(profile, max_examples=examples)(wrapped)
     wrapped.chunkattn_check = check
     return wrapped
+
+
+def property_tests(prefix: str = "") -> dict[str, Callable[..., None]]:
+    """``{test_name: test}`` for every registered check whose name starts with ``prefix``."""
+    tests = (property_test(name) for name in CHECKS if name.startswith(prefix))
+    return {test.__name__: test for test in tests}

@@ -14,14 +14,20 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..config import ProjectConfig, load_config
+from ..config import ProjectConfig
+from ..loader import load_config
 from .target import Target
 
-__all__ = ["CHECKS", "Check", "CheckContext", "CheckFailure", "register"]
+__all__ = ["CHECKS", "Check", "CheckContext", "CheckFailure", "fail", "register"]
 
 
 class CheckFailure(AssertionError):
     """An invariant does not hold; the message says which and where."""
+
+
+def fail(message: str) -> None:
+    """Raise :class:`CheckFailure`: the invariant does not hold, ``message`` says where."""
+    raise CheckFailure(message)
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class CheckContext:
     """What a check runs against: the target implementation and the config in force."""
 
     target: Target
-    config: ProjectConfig = field(default_factory=load_config)
+    config: ProjectConfig = field(default_factory=lambda: load_config())
 
 
 Case = dict[str, Any]
@@ -41,10 +47,22 @@ class Check:
     summary: str
     strategy: Callable[[CheckContext], st.SearchStrategy[Case]]
     run: Callable[[CheckContext, Case], None]
-    #: returns why the check does not apply to a target, or None
-    skip_reason: Callable[[Target], str | None]
+    #: capabilities the target must have (see :data:`~chunkattn.testing.target.CAPABILITIES`)
+    needs: tuple[str, ...]
     #: share of the profile's max_examples this check runs (statistical and model checks are dear)
     example_share: float = 1.0
+    #: not run on the naive reference (the check compares against it)
+    not_on_reference: bool = False
+
+    def skip_reason(self, target: Target) -> str | None:
+        """Why this check does not apply to ``target``, or None if it does."""
+        for capability in self.needs:
+            reason = target.lacks(capability)
+            if reason:
+                return reason
+        if self.not_on_reference and target.is_reference:
+            return "compares against the reference itself"
+        return None
 
 
 CHECKS: dict[str, Check] = {}
@@ -54,29 +72,22 @@ def register(
     name: str,
     strategy: Callable[[CheckContext], st.SearchStrategy[Case]],
     *,
-    needs: str = "mask",
+    needs: str | tuple[str, ...] = "mask",
     example_share: float = 1.0,
+    not_on_reference: bool = False,
 ) -> Callable[[Callable[[CheckContext, Case], None]], Callable[[CheckContext, Case], None]]:
     """Register ``run`` as the check ``name``; its docstring's first line is the summary.
 
-    ``needs``: ``"mask"`` (every target), ``"sampler"`` (targets with a sampler), ``"own"``
-    (chunkattn's own config and model code), ``"mask-only"`` (not on the reference itself).
+    ``needs``: the target capabilities it runs on — ``"mask"``, ``"sampler"``, ``"model"``,
+    ``"own"`` (chunkattn's own config and model code), or a tuple of them.
     """
-
-    def skip_reason(target: Target) -> str | None:
-        if needs == "sampler" and not target.has_sampler:
-            return f"{target.name} is a mask-only variant"
-        if needs == "own" and not target.own:
-            return "checks chunkattn's own config/model code, not a bare seed API"
-        if needs == "mask-only" and target.is_reference:
-            return "compares against the reference itself"
-        return None
+    needs = (needs,) if isinstance(needs, str) else tuple(needs)
 
     def decorator(run: Callable[[CheckContext, Case], None]):
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
         summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else name
-        CHECKS[name] = Check(name, summary, strategy, run, skip_reason, example_share)
+        CHECKS[name] = Check(name, summary, strategy, run, needs, example_share, not_on_reference)
         return run
 
     return decorator

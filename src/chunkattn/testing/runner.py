@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import Phase, Verbosity, given, settings
 from hypothesis.errors import HypothesisException
 
+from .limits import TargetTimeout
 from .registry import Case, Check, CheckContext
 
 __all__ = ["CheckResult", "identifier", "run_check"]
@@ -51,6 +52,8 @@ def run_check(
     for case in seeds:
         try:
             check.run(ctx, case)
+        except TargetTimeout as exc:
+            return CheckResult(check.name, "error", 1, case, str(exc))
         except Exception as exc:
             return CheckResult(
                 check.name, "fail", 1, case, f"regression seed failed: {_one_line(exc)}"
@@ -68,7 +71,7 @@ def run_check(
         calls += 1
         try:
             check.run(ctx, case)
-        except Exception as exc:
+        except (Exception, TargetTimeout) as exc:
             failure.update(case=case, exc=exc)
             raise
 
@@ -79,6 +82,8 @@ def run_check(
     )(given(check.strategy(ctx))(prop))
     try:
         test()
+    except TargetTimeout as exc:
+        return CheckResult(check.name, "error", calls, failure.get("case"), str(exc))
     except HypothesisException as exc:
         if failure:
             return CheckResult(

@@ -1,12 +1,23 @@
-"""What the suite runs on: an implementation of the seed API (SPEC section 1).
+"""What the suite runs on: a target, judged by the capabilities it exposes (SPEC sections 1, 9).
 
-A target is a module — a dotted name, or a path to a ``.py`` file — exposing ``ChunkConfig``,
-``ChunkConfigSampler`` and ``create_dynamic_chunk_mask``. chunkattn's own package, its naive
-reference and each rendering of its mask are built-in targets.
+A target module (``--impl``: a dotted name or a path to a ``.py`` file) may expose the whole
+seed API or part of it:
+
+======== ============================================== =====================================
+mask     ``create_dynamic_chunk_mask`` (+ ``ChunkConfig``) the ``mask.*`` checks
+sampler  ``ChunkConfigSampler``                           the ``sampler.*`` and ``ceil.*`` checks
+model    a factory given with ``--model MODULE:NAME``     the ``model.*`` and ``stream.*`` checks
+own      chunkattn itself                                 config and white-box model checks
+======== ============================================== =====================================
+
+Each check runs where its capability exists and is skipped with the reason elsewhere; a target
+that exposes nothing checkable is one clear :class:`TargetError`. Every call into a target runs
+under a time limit (:mod:`chunkattn.testing.limits`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
@@ -17,74 +28,185 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import torch
+from .limits import DEFAULT_TIMEOUT, limited
 
-from .. import masks, reference
-from ..config import ChunkConfig, context_chunks_for
-from ..sampler import ChunkConfigSampler
+__all__ = [
+    "CAPABILITIES",
+    "Target",
+    "TargetError",
+    "builtin_targets",
+    "import_target_module",
+    "load_target",
+]
 
-__all__ = ["REQUIRED_NAMES", "Target", "TargetError", "builtin_targets", "load_target"]
-
-REQUIRED_NAMES = ("ChunkConfig", "ChunkConfigSampler", "create_dynamic_chunk_mask")
+#: capability -> what provides it, for skip reasons and errors
+CAPABILITIES = {
+    "mask": "ChunkConfig and create_dynamic_chunk_mask",
+    "sampler": "ChunkConfigSampler",
+    "model": "a model factory (--model MODULE:NAME)",
+    "stream": "a model with stream()",
+    "stream_state": "a model with finite context_chunks whose stream has state_size()",
+    "own": "chunkattn's own config and model code",
+}
 
 
 class TargetError(ValueError):
-    """The ``--impl`` target cannot be loaded or lacks part of the seed API."""
+    """The target cannot be loaded, or exposes nothing checkable."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """One implementation under test.
+    """One implementation under test; a missing part is ``None``.
 
-    ``own`` marks chunkattn itself (the config and model checks apply only there);
-    ``has_sampler`` is False for mask-only variants (the reference and the renderings).
+    ``model`` is a factory ``model(seed) -> ModelTarget`` (see
+    :mod:`chunkattn.testing.model_target`). ``is_reference`` marks the naive reference (it is
+    not compared with itself).
     """
 
     name: str
-    ChunkConfig: type
-    ChunkConfigSampler: type
-    create_dynamic_chunk_mask: Callable[..., Any]
+    ChunkConfig: type | None = None
+    ChunkConfigSampler: Callable[..., Any] | None = None
+    create_dynamic_chunk_mask: Callable[..., Any] | None = None
     context_chunks_for: Callable[..., int] | None = None
+    model: Callable[[int], Any] | None = None
     own: bool = False
-    has_sampler: bool = True
     is_reference: bool = False
+    #: what ``load_target`` takes to load the seed-API part again (in another process)
+    source: str | None = None
+    #: the model streams (``stream()``), and its stream reports a bounded ``state_size()``
+    model_streams: bool = False
+    model_state: bool = False
 
+    @property
+    def capabilities(self) -> frozenset[str]:
+        found = set()
+        if self.ChunkConfig is not None and self.create_dynamic_chunk_mask is not None:
+            found.add("mask")
+        if self.ChunkConfigSampler is not None:
+            found.add("sampler")
+        if self.model is not None:
+            found.add("model")
+        if self.model_streams:
+            found.add("stream")
+        if self.model_state:
+            found.add("stream_state")
+        if self.own:
+            found.add("own")
+        return frozenset(found)
 
-def _from_module(name: str, module: ModuleType, own: bool = False) -> Target:
-    missing = [n for n in REQUIRED_NAMES if not callable(getattr(module, n, None))]
-    if missing:
-        raise TargetError(
-            f"{name}: missing {', '.join(missing)} (a target must expose "
-            f"{', '.join(REQUIRED_NAMES)})"
+    @property
+    def has_sampler(self) -> bool:
+        return "sampler" in self.capabilities
+
+    def lacks(self, capability: str) -> str | None:
+        """Why a check that needs ``capability`` does not apply here, or None if it does."""
+        if capability in self.capabilities:
+            return None
+        return f"{self.name} exposes no {CAPABILITIES[capability]}"
+
+    def with_timeout(self, seconds: float | None) -> Target:
+        """This target with every call into it under a ``seconds`` limit."""
+        if not seconds:
+            return self
+        from .model_target import limited_model_factory
+
+        return dataclasses.replace(
+            self,
+            ChunkConfigSampler=_limited_sampler(self.ChunkConfigSampler, seconds),
+            create_dynamic_chunk_mask=self.create_dynamic_chunk_mask
+            and limited(self.create_dynamic_chunk_mask, seconds, "create_dynamic_chunk_mask"),
+            context_chunks_for=self.context_chunks_for
+            and limited(self.context_chunks_for, seconds, "context_chunks_for"),
+            model=self.model and limited_model_factory(self.model, seconds),
         )
+
+
+class _LimitedSampler:
+    """A sampler whose ``sample()`` runs under a time limit."""
+
+    def __init__(self, sampler: Any, seconds: float) -> None:
+        self._sampler = sampler
+        self.sample = limited(sampler.sample, seconds, "ChunkConfigSampler.sample")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sampler, name)
+
+
+def _limited_sampler(cls: Callable[..., Any] | None, seconds: float):
+    if cls is None:
+        return None
+    build = limited(cls, seconds, "ChunkConfigSampler")
+    return lambda *args, **kwargs: _LimitedSampler(build(*args, **kwargs), seconds)
+
+
+def _from_module(name: str, module: ModuleType) -> Target:
+    parts = {
+        n: getattr(module, n, None)
+        for n in ("ChunkConfig", "ChunkConfigSampler", "create_dynamic_chunk_mask")
+    }
+    parts = {n: (v if callable(v) else None) for n, v in parts.items()}
+    if parts["create_dynamic_chunk_mask"] is not None and parts["ChunkConfig"] is None:
+        from ..core import ChunkConfig  # a bare mask function takes any config of this shape
+
+        parts["ChunkConfig"] = ChunkConfig
+    helper = getattr(module, "context_chunks_for", None)
     return Target(
-        name=name,
-        ChunkConfig=module.ChunkConfig,
-        ChunkConfigSampler=module.ChunkConfigSampler,
-        create_dynamic_chunk_mask=module.create_dynamic_chunk_mask,
-        context_chunks_for=getattr(module, "context_chunks_for", None),
-        own=own,
+        name=name, context_chunks_for=helper if callable(helper) else None, source=name, **parts
     )
 
 
-def load_target(spec: str) -> Target:
-    """Import ``spec`` (dotted module or ``.py`` path) and check it exposes the seed API.
+def load_target(
+    impl: str | None = None,
+    model: str | None = None,
+    *,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Target:
+    """The target for ``--impl`` and/or ``--model`` (neither: chunkattn itself).
 
     Raises :class:`TargetError` with one line saying what is wrong.
     """
-    builtin = builtin_targets()
-    if spec in builtin:
-        return builtin[spec]
+    if impl is None and model is None:
+        target = builtin_targets()["chunkattn"]
+    else:
+        builtin = builtin_targets()
+        if impl is None:
+            target = Target(name=model)
+        elif impl in builtin:
+            target = builtin[impl]
+        else:
+            target = _from_module(impl, import_target_module(impl, "--impl"))
+        if model is not None:
+            from .model_target import load_model_factory
+
+            factory = load_model_factory(model)
+            probe = factory(0)
+            stream = probe.stream() if probe.stream else None
+            target = dataclasses.replace(
+                target,
+                name=model if impl is None else f"{target.name} + {model}",
+                model=factory,
+                model_streams=stream is not None,
+                model_state=callable(getattr(stream, "state_size", None))
+                and probe.context_chunks is not None,
+            )
+        if not target.capabilities:
+            raise TargetError(
+                f"{impl}: exposes nothing checkable (looked for "
+                f"{CAPABILITIES['mask']}, or {CAPABILITIES['sampler']}); pass --model for a model"
+            )
+    return target.with_timeout(timeout)
+
+
+def import_target_module(spec: str, option: str = "--impl") -> ModuleType:
+    """Import ``spec``: a dotted module name (looked up from the working directory first, as
+    ``python -m`` does) or a path to a ``.py`` file."""
     if spec.endswith(".py") or "/" in spec or "\\" in spec:
         path = Path(spec)
         if not path.is_file():
-            raise TargetError(f"{spec}: no such file (--impl takes a module name or a .py path)")
-        module = _import_file(spec, path.resolve())
-    else:
-        # as `python -m` does: a dotted name is looked up from the working directory first
-        _prepend_to_path(Path.cwd())
-        module = _import(spec, spec)
-    return _from_module(spec, module)
+            raise TargetError(f"{spec}: no such file ({option} takes a module name or a .py path)")
+        return _import_file(spec, path.resolve())
+    _prepend_to_path(Path.cwd())
+    return _import(spec, spec)
 
 
 def _import_file(spec: str, path: Path) -> ModuleType:
@@ -111,6 +233,8 @@ def _import_file(spec: str, path: Path) -> ModuleType:
             )
         return module
     name = f"chunkattn_target_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    if name in sys.modules:
+        return sys.modules[name]
     _prepend_to_path(path.parent)
     module_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(module_spec)
@@ -135,49 +259,56 @@ def _prepend_to_path(folder: Path) -> None:
         sys.path.insert(0, str(folder))
 
 
-def _reference_mask(seq_len: int, config: ChunkConfig, device=None):
-    return reference.reference_mask(seq_len, config, device=device)
-
-
-def _additive_rendering(seq_len: int, config: ChunkConfig, device=None):
-    """The SDPA rendering read back as bool: visible iff the additive mask is 0."""
-    mask = masks.additive_mask(masks.create_dynamic_chunk_mask(seq_len, config, device=device))
-    return None if mask is None else mask == 0
-
-
-def _mask_mod_rendering(seq_len: int, config: ChunkConfig, device=None):
-    """The flex_attention predicate evaluated on the full (q, k) grid."""
-    mod = masks.chunk_mask_mod(config)
-    if config.chunk_size is None:
-        return None
-    idx = torch.arange(seq_len, device=device)
-    zero = torch.zeros((), dtype=torch.long, device=device)
-    return mod(zero, zero, idx[:, None], idx[None, :])[None, None].clone()
-
-
 def builtin_targets() -> dict[str, Target]:
-    """chunkattn itself, its naive reference, and the two renderings of its mask."""
+    """chunkattn itself (seed API and its own model), its naive reference, and the two other
+    renderings of its mask (mask-only targets)."""
+    import torch
+
+    from .. import masks, reference
+    from ..core import ChunkConfig, context_chunks_for
+    from ..sampler import ChunkConfigSampler
+    from .model_target import chunkattn_model
+
+    def reference_mask(seq_len: int, config: ChunkConfig, device=None):
+        return reference.reference_mask(seq_len, config, device=device)
+
+    def additive_rendering(seq_len: int, config: ChunkConfig, device=None):
+        """The SDPA rendering read back as bool: visible iff the additive mask is 0."""
+        mask = masks.additive_mask(masks.create_dynamic_chunk_mask(seq_len, config, device=device))
+        return None if mask is None else mask == 0
+
+    def mask_mod_rendering(seq_len: int, config: ChunkConfig, device=None):
+        """The flex_attention predicate evaluated on the full (q, k) grid."""
+        mod = masks.chunk_mask_mod(config)
+        if config.chunk_size is None:
+            return None
+        idx = torch.arange(seq_len, device=device)
+        zero = torch.zeros((), dtype=torch.long, device=device)
+        return mod(zero, zero, idx[:, None], idx[None, :])[None, None].clone()
+
     own = Target(
         name="chunkattn",
         ChunkConfig=ChunkConfig,
         ChunkConfigSampler=ChunkConfigSampler,
         create_dynamic_chunk_mask=masks.create_dynamic_chunk_mask,
         context_chunks_for=context_chunks_for,
+        model=chunkattn_model,
         own=True,
+        source="chunkattn",
+        model_streams=True,
+        model_state=True,
     )
-    variants = {
-        "chunkattn.reference": (_reference_mask, True),
-        "chunkattn.additive": (_additive_rendering, False),
-        "chunkattn.mask_mod": (_mask_mod_rendering, False),
-    }
     out = {"chunkattn": own}
-    for name, (fn, is_ref) in variants.items():
+    for name, fn, is_ref in (
+        ("chunkattn.reference", reference_mask, True),
+        ("chunkattn.additive", additive_rendering, False),
+        ("chunkattn.mask_mod", mask_mod_rendering, False),
+    ):
         out[name] = Target(
             name=name,
             ChunkConfig=ChunkConfig,
-            ChunkConfigSampler=ChunkConfigSampler,
             create_dynamic_chunk_mask=fn,
-            has_sampler=False,
             is_reference=is_ref,
+            source=name,
         )
     return out

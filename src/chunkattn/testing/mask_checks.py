@@ -1,0 +1,274 @@
+"""The ``mask.*`` checks (SPEC sections 2 and 4): the target's mask against the contract.
+
+Each check asserts *behaviour* from SPEC section 2 only, so a correct implementation never
+fails, whatever its internals (its dataclass, its caching, its device handling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from ..reference import reference_mask
+from . import strategies as cs
+from .registry import Case, CheckContext, CheckFailure, fail, register
+
+__all__ = ["target_mask"]
+
+
+def _config(ctx: CheckContext, chunk: Any, context: Any):
+    return ctx.target.ChunkConfig(chunk_size=chunk, context_chunks=context)
+
+
+def target_mask(ctx: CheckContext, case: Case, **kwargs) -> torch.Tensor | None:
+    """The target's mask for ``case``, checked to be a ``(1, 1, T, T)`` bool tensor."""
+    seq_len, chunk = case["seq_len"], case["chunk_size"]
+    mask = ctx.target.create_dynamic_chunk_mask(
+        seq_len, _config(ctx, chunk, case["context_chunks"]), **kwargs
+    )
+    if chunk is None:
+        return mask
+    if not isinstance(mask, torch.Tensor):
+        fail(f"expected a torch.Tensor for chunk_size={chunk}, got {type(mask).__name__}")
+    if mask.dtype != torch.bool or tuple(mask.shape) != (1, 1, seq_len, seq_len):
+        fail(f"expected bool (1, 1, {seq_len}, {seq_len}), got {mask.dtype} {tuple(mask.shape)}")
+    return mask
+
+
+def _chunks(seq_len: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Query and key chunk indices, broadcastable to ``(T, T)``."""
+    idx = torch.arange(seq_len) // chunk
+    return idx[:, None], idx[None, :]
+
+
+def _first(where: torch.Tensor) -> str:
+    q, k = (int(i) for i in where.nonzero()[0])
+    return f"query {q}, key {k}"
+
+
+def _masks(full_context: bool = False):
+    def strategy(ctx: CheckContext):
+        return cs.mask_cases(full_context=full_context)
+
+    return strategy
+
+
+#: how a case asks for a device; "meta" stands in for an accelerator on CPU-only machines, so a
+#: mask built elsewhere and never moved (or served from a cache keyed without the device) is caught
+_DEVICES = ("default", "cpu", "torch.device", "meta", "torch.device(meta)") + (
+    ("cuda",) if torch.cuda.is_available() else ()
+)
+
+
+def _device_argument(name: str) -> dict[str, Any]:
+    value = {
+        "default": None,
+        "torch.device": torch.device("cpu"),
+        "torch.device(meta)": torch.device("meta"),
+    }.get(name, name)
+    return {} if value is None else {"device": value}
+
+
+def _device_type(name: str) -> str:
+    if name == "default":
+        return torch.get_default_device().type
+    return {"torch.device": "cpu", "torch.device(meta)": "meta"}.get(name, name)
+
+
+@register(
+    "mask.shape_dtype",
+    lambda ctx: st.tuples(cs.mask_cases(full_context=True), st.permutations(_DEVICES)).map(
+        lambda t: {**t[0], "devices": list(t[1])}
+    ),
+)
+def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
+    """bool, (1,1,T,T), device honoured; None iff full context.
+
+    The same geometry is asked for on every device in the case's order. A target that cannot
+    build on ``meta`` at all (data-dependent code such as ``.item()``) is not wrong for it: that
+    one request is passed over, the CPU requests still run.
+    """
+    config = _config(ctx, case["chunk_size"], case["context_chunks"])
+    if config.is_full_context() != (case["chunk_size"] is None):
+        fail(f"is_full_context() is {config.is_full_context()} for chunk_size={case['chunk_size']}")
+    asked = []
+    for name in case["devices"]:
+        if name == "cuda" and not torch.cuda.is_available():
+            continue
+        try:
+            mask = target_mask(ctx, case, **_device_argument(name))
+        except CheckFailure:
+            raise
+        except Exception:
+            if _device_type(name) == "meta":
+                continue
+            raise
+        asked.append(name)
+        if case["chunk_size"] is None:
+            if mask is not None:
+                fail(f"full context must return None, got {type(mask).__name__}")
+        elif mask.device.type != _device_type(name):
+            after = f" (after asking for {', '.join(asked[:-1])})" if len(asked) > 1 else ""
+            fail(f"asked for device {name}, mask is on {mask.device}{after}")
+
+
+@register("mask.causality", _masks())
+def mask_causality(ctx: CheckContext, case: Case) -> None:
+    """No key in a later chunk is visible."""
+    mask = target_mask(ctx, case)[0, 0]
+    qc, kc = _chunks(case["seq_len"], case["chunk_size"])
+    leak = mask & (kc > qc)
+    if leak.any():
+        fail(f"future chunk visible: {_first(leak)}")
+
+
+@register("mask.own_chunk", _masks())
+def mask_own_chunk(ctx: CheckContext, case: Case) -> None:
+    """Every key of the query's own chunk is visible."""
+    mask = target_mask(ctx, case)[0, 0]
+    qc, kc = _chunks(case["seq_len"], case["chunk_size"])
+    hidden = ~mask & (kc == qc)
+    if hidden.any():
+        fail(f"own-chunk key hidden: {_first(hidden)}")
+
+
+@register("mask.left_span", _masks())
+def mask_left_span(ctx: CheckContext, case: Case) -> None:
+    """Exactly chunks max(0, qc-L) .. qc visible, with the row counts of that span."""
+    seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    mask = target_mask(ctx, case)[0, 0]
+    for q in range(seq_len):
+        qc = q // chunk
+        first = 0 if context is None else max(0, qc - context)
+        want = min(seq_len, (qc + 1) * chunk) - first * chunk
+        got = int(mask[q].sum())
+        if got != want:
+            fail(f"query {q} (chunk {qc}) sees {got} keys, expected {want} (chunks {first}..{qc})")
+        visible = mask[q].nonzero().flatten()
+        if (
+            int(visible[0]) != first * chunk
+            or int(visible[-1]) != min(seq_len, (qc + 1) * chunk) - 1
+        ):
+            fail(
+                f"query {q} (chunk {qc}) sees keys {int(visible[0])}..{int(visible[-1])}, "
+                f"expected {first * chunk}..{min(seq_len, (qc + 1) * chunk) - 1}"
+            )
+
+
+@st.composite
+def _unlimited_cases(draw) -> Case:
+    kind = draw(st.sampled_from(["unlimited", "causal", "one_chunk"]))
+    seq_len = draw(st.integers(1, 48))
+    if kind == "unlimited":
+        return {
+            "seq_len": seq_len,
+            "chunk_size": draw(st.integers(1, seq_len + 4)),
+            "context_chunks": None,
+        }
+    if kind == "causal":
+        return {"seq_len": seq_len, "chunk_size": 1, "context_chunks": None}
+    return {
+        "seq_len": seq_len,
+        "chunk_size": draw(st.integers(seq_len, seq_len + 8)),
+        "context_chunks": draw(cs.context_chunks()),
+    }
+
+
+@register("mask.unlimited", lambda ctx: _unlimited_cases())
+def mask_unlimited(ctx: CheckContext, case: Case) -> None:
+    """L=None is block lower-triangular; C=1 is plain causal; C>=T is all True."""
+    seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    mask = target_mask(ctx, case)[0, 0]
+    if chunk >= seq_len:
+        want, what = torch.ones(seq_len, seq_len, dtype=torch.bool), "all True (C >= T)"
+    elif chunk == 1 and context is None:
+        want, what = torch.ones(seq_len, seq_len, dtype=torch.bool).tril(), "plain causal (C=1)"
+    else:
+        qc, kc = _chunks(seq_len, chunk)
+        want, what = kc <= qc, "block lower-triangular (L=None)"
+    wrong = mask != want
+    if wrong.any():
+        fail(f"expected {what}; differs at {_first(wrong)}")
+
+
+@register("mask.monotone", _masks())
+def mask_monotone(ctx: CheckContext, case: Case) -> None:
+    """The mask for L is contained in the mask for L+1 (and in the unlimited mask)."""
+    seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    smaller = target_mask(ctx, case)[0, 0]
+    larger_l = None if context is None else context + 1
+    larger = target_mask(ctx, {**case, "context_chunks": larger_l})[0, 0]
+    unlimited = target_mask(ctx, {**case, "context_chunks": None})[0, 0]
+    for name, other in ((f"L={larger_l}", larger), ("L=None", unlimited)):
+        lost = smaller & ~other
+        if lost.any():
+            fail(f"visible with L={context} but not with {name}: {_first(lost)}")
+    if context is not None and seq_len > chunk * (context + 1) and torch.equal(smaller, larger):
+        fail(f"L={context} and L={context + 1} give the same mask though T > (L+1)*C")
+
+
+@register("mask.matches_reference", _masks(full_context=True), not_on_reference=True)
+def mask_matches_reference(ctx: CheckContext, case: Case) -> None:
+    """Equal to the naive reference, element for element."""
+    mask = target_mask(ctx, case)
+    config = _config(ctx, case["chunk_size"], case["context_chunks"])
+    want = reference_mask(case["seq_len"], config)
+    if want is None:
+        if mask is not None:
+            fail("full context must return None")
+        return
+    wrong = mask[0, 0] != want[0, 0]
+    if wrong.any():
+        fail(f"differs from the reference at {_first(wrong)}")
+
+
+_BAD_CHUNKS, _BAD_CONTEXTS = (0, -1, -5), (-1, -3)
+
+
+@register("mask.rejects_bad_input", lambda ctx: cs.mask_cases())
+def mask_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
+    """C<1 and L<0 raise ValueError (each example tries every bad value on its geometry)."""
+    seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    if chunk is not None and chunk < 1 or context is not None and context < 0:
+        bad = [(chunk, context)]  # a stored seed that is itself the bad input
+    else:
+        bad = [(c, context) for c in _BAD_CHUNKS] + [(chunk or 1, l_) for l_ in _BAD_CONTEXTS]
+    for bad_chunk, bad_context in bad:
+        try:
+            result = ctx.target.create_dynamic_chunk_mask(
+                seq_len, _config(ctx, bad_chunk, bad_context)
+            )
+        except ValueError:
+            continue
+        shown = "None" if result is None else f"a {tuple(result.shape)} mask"
+        fail(
+            f"chunk_size={bad_chunk}, context_chunks={bad_context} returned {shown} instead of "
+            "raising ValueError"
+        )
+
+
+_MUTATIONS = {
+    "fill_false": lambda m: m.fill_(False),
+    "fill_true": lambda m: m.fill_(True),
+    "invert": lambda m: m.logical_not_(),
+    "and_padding": lambda m: m.__iand__(torch.zeros_like(m)),
+}
+
+
+@register(
+    "mask.caller_owns",
+    lambda ctx: st.tuples(cs.mask_cases(), st.sampled_from(sorted(_MUTATIONS))).map(
+        lambda t: {**t[0], "mutation": t[1]}
+    ),
+)
+def mask_caller_owns(ctx: CheckContext, case: Case) -> None:
+    """An in-place change to a returned mask never shows up in a later call."""
+    geometry = {k: case[k] for k in ("seq_len", "chunk_size", "context_chunks")}
+    first = target_mask(ctx, geometry)
+    before = first.clone()
+    _MUTATIONS[case["mutation"]](first)
+    again = target_mask(ctx, geometry)
+    if not torch.equal(again, before):
+        fail(f"after {case['mutation']} on a returned mask, the next call returned a changed mask")

@@ -19,3 +19,14 @@ ROOT = Path(__file__).resolve().parent
 def repo_root() -> Path:
     """The checkout's root (tests/impls, tests/models, tests/configs live below it)."""
     return ROOT
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        # this suite's own tests call the model outside chunkattn's checks too: one intra-op
+        # thread per worker, since oversubscribed threads make tiny ops ~50x slower
+        torch.set_num_threads(1)

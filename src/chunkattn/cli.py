@@ -151,10 +151,14 @@ def _selected(name: str, pattern: str | None) -> bool:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    import torch
+
     from .testing import CHECKS, CheckContext, active_profile_name, load_target, profile_settings
     from .testing.runner import run_check
     from .testing.seeds import load_seeds
 
+    # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
+    torch.set_num_threads(1)
     config = load_config(args.config)
     target = load_target(args.impl, args.model, timeout=args.timeout)
     profile_name = active_profile_name(args.profile)

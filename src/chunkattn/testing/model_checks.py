@@ -73,9 +73,12 @@ def run_forward(model: ModelTarget, x: torch.Tensor, lengths: torch.Tensor) -> t
 
 def differs(a: torch.Tensor, b: torch.Tensor) -> float:
     """How far ``a`` is from ``b`` beyond float rounding at their scale (0.0 = equal)."""
-    scale = float(b.abs().max()) if b.numel() else 0.0
-    excess = (a - b).abs().max() - (EQUAL_ATOL + EQUAL_RTOL * scale) if b.numel() else 0.0
-    return max(0.0, float(excess))
+    if not b.numel():
+        return 0.0
+    gap = (a - b).abs().max()
+    if not torch.isfinite(gap):
+        return math.inf  # NaN compares as nothing: a NaN on either side is a difference
+    return max(0.0, float(gap) - (EQUAL_ATOL + EQUAL_RTOL * float(b.abs().max())))
 
 
 def _chunk_changes(model: ModelTarget, y: torch.Tensor, y2: torch.Tensor) -> list[float]:

@@ -353,20 +353,36 @@ import json, sys
 from chunkattn.testing.target import load_target
 from chunkattn.testing.sampler_checks import draw_configs, make_sampler
 
-class Context:
-    target = load_target(sys.argv[1])
-
+targets = {}
 for line in sys.stdin:
     request = json.loads(line)
     try:
-        reply = draw_configs(make_sampler(Context, request["case"]), request["n"])
+        source = request["source"]
+        if source not in targets:
+            targets[source] = type("Context", (), {"target": load_target(source)})
+        reply = draw_configs(make_sampler(targets[source], request["case"]), request["n"])
     except Exception as exc:
         reply = f"{exc.__class__.__name__}: {exc}"
     print(json.dumps(reply), flush=True)
 """
 
-#: target source -> a long-lived Python process with another PYTHONHASHSEED that draws for us
-_CHILDREN: dict[str, subprocess.Popen] = {}
+#: one long-lived Python process with another PYTHONHASHSEED that draws for every target
+_CHILD: list[subprocess.Popen] = []
+
+
+def _child() -> subprocess.Popen:
+    if not _CHILD or _CHILD[0].poll() is not None:
+        seed = (int(os.environ.get("PYTHONHASHSEED") or 0) + 1) % 2**32
+        _CHILD[:] = [
+            subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            )
+        ]
+    return _CHILD[0]
 
 
 def _other_process_draws(ctx: CheckContext, case: Case, n: int) -> list | None:
@@ -375,18 +391,8 @@ def _other_process_draws(ctx: CheckContext, case: Case, n: int) -> list | None:
     source = ctx.target.source
     if source is None:
         return None
-    child = _CHILDREN.get(source)
-    if child is None or child.poll() is not None:
-        seed = (int(os.environ.get("PYTHONHASHSEED") or 0) + 1) % 2**32
-        child = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE, source],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONHASHSEED": str(seed)},
-        )
-        _CHILDREN[source] = child
-    child.stdin.write(json.dumps({"case": case, "n": n}) + "\n")
+    child = _child()
+    child.stdin.write(json.dumps({"source": source, "case": case, "n": n}) + "\n")
     child.stdin.flush()
     line = child.stdout.readline()
     if not line:
@@ -398,8 +404,8 @@ def _other_process_draws(ctx: CheckContext, case: Case, n: int) -> list | None:
 
 
 @atexit.register
-def _stop_children() -> None:
-    for child in _CHILDREN.values():
+def _stop_child() -> None:
+    for child in _CHILD:
         if child.poll() is None:
             child.stdin.close()
             child.wait(timeout=10)

@@ -1,14 +1,13 @@
 """What the suite runs on: a target, judged by the capabilities it exposes (SPEC sections 1, 9).
 
 A target module (``--impl``: a dotted name or a path to a ``.py`` file) may expose the whole
-seed API or part of it:
+seed API or part of it, and a model factory may come with it (``--model``):
 
-======== ============================================== =====================================
-mask     ``create_dynamic_chunk_mask`` (+ ``ChunkConfig``) the ``mask.*`` checks
-sampler  ``ChunkConfigSampler``                           the ``sampler.*`` and ``ceil.*`` checks
-model    a factory given with ``--model MODULE:NAME``     the ``model.*`` and ``stream.*`` checks
-own      chunkattn itself                                 config and white-box model checks
-======== ============================================== =====================================
+- ``create_dynamic_chunk_mask`` (with its ``ChunkConfig``, or chunkattn's): the ``mask.*`` checks;
+- ``ChunkConfigSampler``: the ``sampler.*`` and ``ceil.*`` checks;
+- a model factory ``NAME(seed)`` given as ``--model MODULE:NAME``: the ``model.*`` checks, and
+  the ``stream.*`` checks if its models stream;
+- chunkattn itself: also the ``config.*`` and white-box model checks.
 
 Each check runs where its capability exists and is skipped with the reason elsewhere; a target
 that exposes nothing checkable is one clear :class:`TargetError`. Every call into a target runs
@@ -41,12 +40,12 @@ __all__ = [
 
 #: capability -> what provides it, for skip reasons and errors
 CAPABILITIES = {
-    "mask": "ChunkConfig and create_dynamic_chunk_mask",
+    "mask": "create_dynamic_chunk_mask",
     "sampler": "ChunkConfigSampler",
-    "model": "a model factory (--model MODULE:NAME)",
-    "stream": "a model with stream()",
-    "stream_state": "a model with finite context_chunks whose stream has state_size()",
-    "own": "chunkattn's own config and model code",
+    "model": "model (pass --model MODULE:NAME)",
+    "stream": "model stream()",
+    "stream_state": "stream state_size() with a finite context_chunks",
+    "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
 
 
@@ -102,7 +101,7 @@ class Target:
         """Why a check that needs ``capability`` does not apply here, or None if it does."""
         if capability in self.capabilities:
             return None
-        return f"{self.name} exposes no {CAPABILITIES[capability]}"
+        return f"{self.name} has no {CAPABILITIES[capability]}"
 
     def with_timeout(self, seconds: float | None) -> Target:
         """This target with every call into it under a ``seconds`` limit."""
@@ -191,8 +190,8 @@ def load_target(
             )
         if not target.capabilities:
             raise TargetError(
-                f"{impl}: exposes nothing checkable (looked for "
-                f"{CAPABILITIES['mask']}, or {CAPABILITIES['sampler']}); pass --model for a model"
+                f"{impl}: exposes nothing checkable (looked for create_dynamic_chunk_mask and "
+                "ChunkConfigSampler); pass --model MODULE:NAME to check a model"
             )
     return target.with_timeout(timeout)
 

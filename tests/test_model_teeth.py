@@ -1,0 +1,54 @@
+"""The model checks have teeth: every catalogued model bug (tests/models/bug_*.py) is caught by
+the check it names, run through ``--model`` as a user would, and no correct model (written in
+four styles) is ever flagged."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from chunkattn.loader import load_config
+from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+
+MODELS = Path(__file__).parent / "models"
+BUGS = sorted(MODELS.glob("bug_*.py"))
+CORRECT = sorted(MODELS.glob("correct_*.py"))
+MODEL_CHECKS = [n for n, c in CHECKS.items() if {"model", "stream", "stream_state"} & set(c.needs)]
+
+
+def _run(path: Path, names: list[str]) -> dict:
+    target = load_target(model=f"{path}:make_model", timeout=60)
+    ctx = CheckContext(target, load_config())
+    profile = profile_settings("precommit")
+    return {
+        name: run_check(CHECKS[name], ctx, profile)
+        for name in names
+        if CHECKS[name].skip_reason(target) is None
+    }
+
+
+def test_catalogue_is_large_enough():
+    assert len(BUGS) >= 10 and len(CORRECT) >= 2
+    assert all(c.stem for c in CORRECT if "absolute" in c.stem)
+
+
+@pytest.mark.parametrize("path", BUGS, ids=lambda p: p.stem)
+def test_model_bug_is_caught(path: Path):
+    expected = re.search(r'EXPECTED_FAILURE = "([^"]+)"', path.read_text()).group(1)
+    assert expected in CHECKS, f"{path.stem} names an unknown check {expected}"
+    result = _run(path, [expected]).get(expected)
+    assert result is not None, f"{expected} does not apply to {path.stem}"
+    if result.status != "fail":
+        others = {n: r.status for n, r in _run(path, MODEL_CHECKS).items() if r.status != "pass"}
+        pytest.fail(f"{path.stem}: {expected} did not catch it ({result.status}); others: {others}")
+    assert result.counterexample is not None and result.message
+
+
+@pytest.mark.parametrize("path", CORRECT, ids=lambda p: p.stem)
+def test_correct_model_passes(path: Path):
+    results = _run(path, MODEL_CHECKS)
+    flagged = {n: (r.counterexample, r.message) for n, r in results.items() if r.status != "pass"}
+    assert not flagged, f"{path.stem} wrongly flagged: {flagged}"
+    assert "model.lookahead" in results and "stream.equivalence" in results

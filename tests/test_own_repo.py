@@ -1,0 +1,122 @@
+"""The README's "Use it from your own repository", done as a user would: in a scratch repository
+outside this checkout, with the installed plugin and nothing of this repository's conftest."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chunkattn.testing import CHECKS
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPLS = ROOT / "tests" / "impls"
+MODELS = ROOT / "tests" / "models"
+
+
+def _block(marker: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    return block.split("\n", 2)[2].rsplit("```", 1)[0]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHUNKATTN_", "PYTEST_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # the README's commands as written; only the profile is the fast one, to keep the suite short
+    return {**env, "CHUNKATTN_PROFILE": "precommit"}
+
+
+def _run(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        shlex.split(command), cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    """A lab's repository: its own chunking_utils.py and model, no conftest of chunkattn's."""
+    repo = tmp_path / "lab"
+    repo.mkdir()
+    shutil.copy(IMPLS / "correct_token_bounds.py", repo / "chunking_utils.py")
+    shutil.copy(IMPLS / "_base.py", repo / "_base.py")
+    shutil.copy(MODELS / "_common.py", repo / "_common.py")
+    shutil.copy(MODELS / "correct_absolute.py", repo / "my_model.py")
+    return repo
+
+
+def test_an_unrelated_suite_is_untouched(tmp_path: Path):
+    """Installed but not asked: no torch import, the suite's own Hypothesis profile in force
+    (even one named like chunkattn's), no chunkattn module loaded beyond the plugin."""
+    repo = tmp_path / "unrelated"
+    repo.mkdir()
+    (repo / "test_mine.py").write_text(
+        "import sys\n"
+        "from hypothesis import given, settings, strategies as st\n\n"
+        "settings.register_profile('ci', max_examples=7)\n"
+        "settings.load_profile('ci')\n\n\n"
+        "@given(st.integers())\n"
+        "def test_profile_is_mine(x):\n"
+        "    assert settings.default.max_examples == 7\n\n\n"
+        "def test_nothing_heavy_imported():\n"
+        "    assert 'torch' not in sys.modules\n"
+        "    assert not [m for m in sys.modules if m.startswith('chunkattn.')\n"
+        "                and m != 'chunkattn.pytest_plugin']\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-n", "2"],
+        cwd=repo,
+        env={**_env(), "CI": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+    assert (
+        "chunkattn"
+        in subprocess.run(
+            [sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True, cwd=repo
+        ).stdout
+    )  # the plugin is installed and offers its options
+
+
+def test_readme_commands_pass_on_correct_code(lab: Path):
+    for command in _block("own-repo").strip().splitlines():
+        run = _run(command, lab)
+        assert run.returncode == 0, f"{command}\n{run.stdout[-3000:]}{run.stderr[-2000:]}"
+    assert "stream.equivalence" in run.stdout and "PASS" in run.stdout
+
+
+def test_readme_test_file_runs(lab: Path):
+    (lab / "test_chunking.py").write_text(_block("own-test"))
+    run = _run("pytest test_chunking.py --impl=chunking_utils.py -p no:randomly", lab)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout
+
+
+def test_a_seeded_bug_fails_from_the_users_repository(lab: Path):
+    shutil.copy(IMPLS / "bug_float_ceil.py", lab / "chunking_utils.py")
+    run = _run("pytest --pyargs chunkattn.properties --impl=chunking_utils.py -k ceil_exact", lab)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"FAILED .*test_ceil_exact", run.stdout)
+    assert "1 failed" in run.stdout
+
+
+def test_every_named_check_is_a_collected_test(lab: Path):
+    run = _run("pytest --collect-only -q --pyargs chunkattn.properties", lab)
+    assert run.returncode == 0, run.stdout + run.stderr
+    collected = {
+        re.sub(r"\[.*", "", line.split("::")[-1])
+        for line in run.stdout.splitlines()
+        if "::" in line
+    }
+    expected = {"test_" + re.sub(r"\W", "_", name) for name in CHECKS}
+    assert collected == expected

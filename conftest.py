@@ -27,6 +27,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
 
+        os.environ["OMP_NUM_THREADS"] = "1"  # and the subprocesses the end-to-end tests start
+
         # this suite's own tests call the model outside chunkattn's checks too: one intra-op
         # thread per worker, since oversubscribed threads make tiny ops ~50x slower
         torch.set_num_threads(1)

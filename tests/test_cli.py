@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -161,3 +162,41 @@ def test_console_script_bad_config_is_one_line_exit_2(tmp_path: Path):
         f"chunkattn: error: {path}: chunked_attention.chunk_size_max: must be a finite integer "
         ">= 1, got inf"
     ]
+
+
+MODELS = HERE / "models"
+
+
+def test_verify_model_reports_claims_and_the_measured_dependencies(chunkattn):
+    run = chunkattn(
+        "verify",
+        "--model",
+        f"{MODELS / 'correct_relative.py'}:make_model",
+        "--profile",
+        "precommit",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in (
+        "model.chunk_causality",
+        "model.lookahead",
+        "stream.equivalence",
+        "stream.bounded_state",
+    ):
+        assert re.search(rf"PASS\s+{re.escape(name)}\s", run.stdout), name
+    assert re.search(r"SKIP\s+mask\.causality .*has no create_dynamic_chunk_mask", run.stdout)
+    assert "left receptive field" in run.stdout and "promised  measured" in run.stdout
+    assert "✗" not in run.stdout.split("promised  measured")[1]
+
+
+def test_verify_model_bug_fails_with_the_check_and_a_marked_matrix(chunkattn):
+    model = f"{MODELS / 'bug_context_too_wide.py'}:make_model"
+    run = chunkattn("verify", "--model", model, "--profile", "precommit", "--json")
+    report = json.loads(run.stdout)
+    assert run.returncode == 1 and not report["ok"]
+    failed = {c["name"]: c for c in report["checks"] if c["status"] == "fail"}
+    assert "model.receptive_field" in failed and failed["model.receptive_field"]["counterexample"]
+    dependency = report["model"]["dependency"]
+    assert dependency["measured"] != dependency["promised"]
+    text = chunkattn("verify", "--model", model, "--profile", "precommit", "-k", "model.receptive")
+    assert "✗" in text.stdout.split("promised  measured")[1]
+    assert "FAIL  model.receptive_field" in text.stdout

@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: where tests are generated from the registry and parametrized by target
+PATHS = ["properties"]
 
 
 def collect(hash_seed: str) -> list[str]:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly"],
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", *PATHS],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -26,5 +28,5 @@ def collect(hash_seed: str) -> list[str]:
 
 def test_collection_does_not_depend_on_hash_seed():
     first, second = collect("1"), collect("2")
-    assert len(first) > 100
+    assert len(first) > 50
     assert first == second

@@ -40,9 +40,8 @@ def _lab_repo(tmp_path: Path, impl: str) -> Path:
     return repo
 
 
-@pytest.mark.parametrize(
-    ("impl", "passes"), [("correct_numpy.py", True), ("bug_float_ceil.py", False)]
-)
+# a correct implementation passing through the hook is the README snippet's test below
+@pytest.mark.parametrize(("impl", "passes"), [("bug_float_ceil.py", False)])
 def test_try_repo(tmp_path: Path, impl: str, passes: bool):
     repo = _lab_repo(tmp_path, impl)
     env = _env(tmp_path, CHUNKATTN_IMPL="chunking_utils.py")

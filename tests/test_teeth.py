@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
 
 from chunkattn.loader import load_config
 from chunkattn.testing import (
@@ -19,6 +20,7 @@ from chunkattn.testing import (
 )
 from chunkattn.testing.seeds import load_seeds
 
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 IMPLS = Path(__file__).parent / "impls"
 BUGS = sorted(IMPLS.glob("bug_*.py"))
 CORRECT = sorted(IMPLS.glob("correct_*.py")) + [IMPLS / "_base.py"]
@@ -29,7 +31,8 @@ def _run_suite(path: Path, only: str | None = None) -> dict[str, CheckResult]:
     regression seeds first — what the pre-commit hook runs."""
     target = load_target(str(path))
     ctx = CheckContext(target, load_config())
-    profile = profile_settings("precommit")
+    # a catalogued bug's counterexample need not be minimal here: no shrinking, less time
+    profile = settings(profile_settings("precommit"), phases=PHASES)
     seeds = load_seeds()
     return {
         name: run_check(check, ctx, profile, seeds.get(name, []))

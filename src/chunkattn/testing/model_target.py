@@ -151,7 +151,7 @@ def chunkattn_model(seed: int = 0) -> ModelTarget:
     :class:`~chunkattn.streaming.StreamingEncoder` as a model target.
 
     The seed picks the weights *and* a small geometry (depth 1-3, ``C`` 1-4, ``L`` 0-2 or
-    unlimited, 1-3 frames a patch, every attention backend), so checks that draw seeds explore
+    unlimited, 1-3 frames a patch, the eager, sdpa and window backends), so checks that draw seeds explore
     the model's corners; seed 0 is a plain 2-layer model with ``C=2, L=1``.
     """
     import torch
@@ -170,7 +170,8 @@ def chunkattn_model(seed: int = 0) -> ModelTarget:
         "n_heads": 2 if seed == 0 else rng.randint(1, 2),
         "seed": seed,
     }
-    backend = "eager" if seed == 0 else rng.choice(sorted(BACKENDS))
+    # flex without torch.compile is ~20x slower on the CPU; model.backends_agree checks it
+    backend = "eager" if seed == 0 else rng.choice(sorted(set(BACKENDS) - {"flex"}))
     model = build_model(case, backend)
 
     def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -23,13 +23,14 @@ from hypothesis import example, given, settings
 from .profiles import active_profile_name, profile_settings
 from .registry import CHECKS, CheckContext
 from .runner import identifier
-from .seeds import seeds_for
+from .seeds import load_seeds
 
 __all__ = ["property_test", "property_tests"]
 
 
-def property_test(name: str) -> Callable[..., None]:
-    """The pytest test for the named check ``name``."""
+def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
+    """The pytest test for the named check ``name`` (``seeds``: its regression cases, default:
+    those the seeds files in force hold)."""
     if name not in CHECKS:
         raise ValueError(f"unknown check {name!r}; known: {', '.join(CHECKS)}")
     check = CHECKS[name]
@@ -48,7 +49,7 @@ def property_test(name: str) -> Callable[..., None]:
     profile = profile_settings(active_profile_name())
     examples = max(1, round(profile.max_examples * check.example_share))
     wrapped = given(case=check.strategy(None))(test)
-    for case in reversed(seeds_for(name)):
+    for case in reversed(load_seeds().get(name, []) if seeds is None else seeds):
         wrapped = example(case=case)(wrapped)
     wrapped = settings(profile, max_examples=examples)(wrapped)
     wrapped.chunkattn_check = check
@@ -57,5 +58,6 @@ def property_test(name: str) -> Callable[..., None]:
 
 def property_tests(prefix: str = "") -> dict[str, Callable[..., None]]:
     """``{test_name: test}`` for every registered check whose name starts with ``prefix``."""
-    tests = (property_test(name) for name in CHECKS if name.startswith(prefix))
+    seeds = load_seeds()
+    tests = (property_test(n, seeds.get(n, [])) for n in CHECKS if n.startswith(prefix))
     return {test.__name__: test for test in tests}

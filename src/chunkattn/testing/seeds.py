@@ -39,7 +39,7 @@ def project_seeds_path(explicit: str | Path | None = None) -> Path | None:
 
 def _parse(text: str, source: str) -> dict[str, list[Case]]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -25,6 +25,7 @@ __all__ = [
     "ChunkedAttentionSettings",
     "ModelSettings",
     "ProjectConfig",
+    "SAMPLER_KEYS",
     "parse_config",
 ]
 
@@ -107,7 +108,8 @@ class ProjectConfig:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
-_CHUNK_KEYS = (
+#: the sampler's keys in a ``chunked_attention`` block, in the order they are written
+SAMPLER_KEYS = (
     "chunk_size_min",
     "chunk_size_max",
     "context_sec_min",
@@ -115,8 +117,8 @@ _CHUNK_KEYS = (
     "timestep_duration_sec",
     "chunkwise_prob",
     "left_constrain_prob",
-    "eval",
 )
+_CHUNK_KEYS = (*SAMPLER_KEYS, "eval")
 _EVAL_KEYS = ("chunk_size", "context_sec")
 _MODEL_REQUIRED = (
     "features_list",

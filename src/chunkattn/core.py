@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -124,26 +125,15 @@ def check_sampler_values(
     The one definition of what a sampler accepts, shared by the sampler's constructor and the
     config loader.
     """
-    for key, value in (("chunk_size_min", chunk_size_min), ("chunk_size_max", chunk_size_max)):
-        if not is_int(value):
-            raise ConfigError(f"must be a finite integer >= 1, got {value!r}", key=key)
-    if chunk_size_min < 1:
-        raise ConfigError(f"must be >= 1, got {chunk_size_min!r}", key="chunk_size_min")
-    if chunk_size_min > chunk_size_max:
-        raise ConfigError(
-            f"must be >= chunk_size_min ({chunk_size_min}), got {chunk_size_max!r}",
-            key="chunk_size_max",
-        )
-    for key, value in (("context_sec_min", context_sec_min), ("context_sec_max", context_sec_max)):
-        if is_bad_number(value):
-            raise ConfigError(f"must be a finite number of seconds >= 0, got {value!r}", key=key)
-    if context_sec_min < 0:
-        raise ConfigError(f"must be >= 0, got {context_sec_min!r}", key="context_sec_min")
-    if context_sec_min > context_sec_max:
-        raise ConfigError(
-            f"must be >= context_sec_min ({context_sec_min}), got {context_sec_max!r}",
-            key="context_sec_max",
-        )
+    _check_range("chunk_size", chunk_size_min, chunk_size_max, 1, is_int, "a finite integer >= 1")
+    _check_range(
+        "context_sec",
+        context_sec_min,
+        context_sec_max,
+        0,
+        lambda v: not is_bad_number(v),
+        "a finite number of seconds >= 0",
+    )
     if is_bad_number(timestep_duration_sec) or timestep_duration_sec <= 0:
         raise ConfigError(
             f"must be a finite number of seconds > 0, got {timestep_duration_sec!r}",
@@ -155,3 +145,17 @@ def check_sampler_values(
     ):
         if is_bad_number(value) or not 0 <= value <= 1:
             raise ConfigError(f"must be a probability in [0, 1], got {value!r}", key=key)
+
+
+def _check_range(
+    name: str, low: Any, high: Any, minimum: int, valid: Callable[[Any], bool], what: str
+) -> None:
+    """``{name}_min``/``{name}_max`` are each ``valid`` (described as ``what``), the minimum
+    at least ``minimum`` and at most the maximum; :class:`ConfigError` keyed by the bad one."""
+    for key, value in ((f"{name}_min", low), (f"{name}_max", high)):
+        if not valid(value):
+            raise ConfigError(f"must be {what}, got {value!r}", key=key)
+    if low < minimum:
+        raise ConfigError(f"must be >= {minimum}, got {low!r}", key=f"{name}_min")
+    if low > high:
+        raise ConfigError(f"must be >= {name}_min ({low}), got {high!r}", key=f"{name}_max")

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from hypothesis import strategies as st
 
+from ..config import SAMPLER_KEYS
 from ..core import ConfigError
 from ..loader import load_config
 from ..reference import reference_context_chunks
@@ -35,15 +36,7 @@ _UPSTREAM_TRANSFORMER = {
     "nDays": None,
     "day_softsign": False,
 }
-_BLOCK_KEYS = (
-    "chunk_size_min",
-    "chunk_size_max",
-    "context_sec_min",
-    "context_sec_max",
-    "timestep_duration_sec",
-    "chunkwise_prob",
-    "left_constrain_prob",
-)
+_BLOCK_KEYS = SAMPLER_KEYS
 
 
 def _fail(message: str) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "grad_flow_problems",
     "gradient_report",
     "model_cases",
+    "target_model_cases",
 ]
 
 #: an output is "unchanged" within this: a masked key gets exactly zero weight, so independence
@@ -260,7 +261,8 @@ def _model_seeds() -> st.SearchStrategy[int]:
     return st.one_of(st.just(0), st.integers(0, 2**16))
 
 
-def _cases(**fields: st.SearchStrategy) -> st.SearchStrategy[Case]:
+def target_model_cases(**fields: st.SearchStrategy) -> st.SearchStrategy[Case]:
+    """A model seed (0, or any), an input-noise seed, and ``fields``."""
     return st.fixed_dictionaries({"seed": _model_seeds(), "noise": st.integers(0, 2**16), **fields})
 
 
@@ -272,7 +274,7 @@ def _lengths(max_frames: int = 40) -> st.SearchStrategy[list[int]]:
 
 @register(
     "model.chunk_causality",
-    lambda ctx: _cases(chunks=st.integers(2, 6), cut=st.integers(0, 5)),
+    lambda ctx: target_model_cases(chunks=st.integers(2, 6), cut=st.integers(0, 5)),
     needs="model",
     example_share=0.3,
 )
@@ -283,7 +285,7 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.receptive_field",
-    lambda ctx: _cases(in_chunk=st.integers(0, 11)),
+    lambda ctx: target_model_cases(in_chunk=st.integers(0, 11)),
     needs="model",
     example_share=0.3,
 )
@@ -293,7 +295,10 @@ def model_receptive_field(ctx: CheckContext, case: Case) -> None:
 
 
 @register(
-    "model.lookahead", lambda ctx: _cases(chunk=st.integers(0, 2)), needs="model", example_share=0.2
+    "model.lookahead",
+    lambda ctx: target_model_cases(chunk=st.integers(0, 2)),
+    needs="model",
+    example_share=0.2,
 )
 def model_lookahead(ctx: CheckContext, case: Case) -> None:
     """The first token of a chunk depends on the last token of the same chunk."""
@@ -302,7 +307,7 @@ def model_lookahead(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.padding_invariance",
-    lambda ctx: _cases(lengths=_lengths(), pad=st.integers(0, 8)),
+    lambda ctx: target_model_cases(lengths=_lengths(), pad=st.integers(0, 8)),
     needs="model",
     example_share=0.3,
 )
@@ -313,7 +318,7 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.batch_invariance",
-    lambda ctx: _cases(rows=st.integers(2, 4), chunks=st.integers(1, 3)),
+    lambda ctx: target_model_cases(rows=st.integers(2, 4), chunks=st.integers(1, 3)),
     needs="model",
     example_share=0.2,
 )
@@ -322,7 +327,12 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     check_batch_invariance(model_of(ctx, case), case["rows"], case["chunks"], case["noise"])
 
 
-@register("model.finite", lambda ctx: _cases(lengths=_lengths()), needs="model", example_share=0.3)
+@register(
+    "model.finite",
+    lambda ctx: target_model_cases(lengths=_lengths()),
+    needs="model",
+    example_share=0.3,
+)
 def model_finite(ctx: CheckContext, case: Case) -> None:
     """No NaN/inf for any input, rows of length 0 and padded positions included."""
     check_finite(model_of(ctx, case), [*case["lengths"], 0], case["noise"])

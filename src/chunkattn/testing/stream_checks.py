@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from .model_checks import differs, model_of, run_forward
+from .model_checks import differs, model_of, run_forward, target_model_cases
 from .model_target import ModelTarget
 from .registry import Case, CheckContext, fail, register
 
@@ -87,13 +87,8 @@ def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
 
 @register(
     "stream.equivalence",
-    lambda ctx: st.fixed_dictionaries(
-        {
-            "seed": st.one_of(st.just(0), st.integers(0, 2**16)),
-            "noise": st.integers(0, 2**16),
-            "frames": st.integers(1, 60),
-            "cuts": st.lists(st.integers(0, 60), max_size=8),
-        }
+    lambda ctx: target_model_cases(
+        frames=st.integers(1, 60), cuts=st.lists(st.integers(0, 60), max_size=8)
     ),
     needs="stream",
     example_share=0.4,
@@ -105,13 +100,7 @@ def stream_equivalence(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "stream.bounded_state",
-    lambda ctx: st.fixed_dictionaries(
-        {
-            "seed": st.one_of(st.just(0), st.integers(0, 2**16)),
-            "noise": st.integers(0, 2**16),
-            "piece": st.integers(1, 12),
-        }
-    ),
+    lambda ctx: target_model_cases(piece=st.integers(1, 12)),
     needs="stream_state",
     example_share=0.2,
 )

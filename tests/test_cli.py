@@ -45,7 +45,7 @@ def test_verify_default_passes_the_mask_checks(chunkattn):
     run = chunkattn("verify", "--profile", "precommit", "-k", "mask.")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = [line for line in run.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
-    assert len(lines) == 9 and all(line.startswith("PASS") for line in lines)
+    assert len(lines) == 10 and all(line.startswith("PASS") for line in lines)
     assert "left context per layer: 10 chunks = 40 tokens = 3.2 s" in run.stdout
 
 

@@ -32,8 +32,9 @@ def _can_alarm() -> bool:
 
 
 @contextmanager
-def time_limit(seconds: float | None, what: str) -> Iterator[None]:
-    """Raise :class:`TargetTimeout` naming ``what`` if the block runs past ``seconds``.
+def time_limit(seconds: float | None, what: str | Callable[[], str]) -> Iterator[None]:
+    """Raise :class:`TargetTimeout` naming ``what`` (a text, or a function that makes it, only
+    called on a timeout) if the block runs past ``seconds``.
 
     Nested limits keep the outer one: only the outermost block arms the timer.
     """
@@ -42,7 +43,8 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: Any) -> None:
-        raise TargetTimeout(f"{what} took longer than {seconds:g} s (the --timeout limit)")
+        name = what() if callable(what) else what
+        raise TargetTimeout(f"{name} took longer than {seconds:g} s (the --timeout limit)")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -60,10 +62,11 @@ def limited(fn: Callable[..., Any], seconds: float | None, name: str) -> Callabl
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        shown = ", ".join(
-            [*(_short(a) for a in args), *(f"{k}={_short(v)}" for k, v in kwargs.items())]
-        )
-        with time_limit(seconds, f"{name}({shown})"):
+        def shown() -> str:
+            parts = [*map(_short, args), *(f"{k}={_short(v)}" for k, v in kwargs.items())]
+            return f"{name}({', '.join(parts)})"
+
+        with time_limit(seconds, shown):
             return fn(*args, **kwargs)
 
     return call

@@ -6,6 +6,7 @@ fails, whatever its internals (its dataclass, its caching, its device handling).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import torch
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from ..reference import reference_mask
 from . import strategies as cs
 from .registry import Case, CheckContext, CheckFailure, fail, register
+from .target import bulk_context
 
 __all__ = ["target_mask"]
 
@@ -272,3 +274,47 @@ def mask_caller_owns(ctx: CheckContext, case: Case) -> None:
     again = target_mask(ctx, geometry)
     if not torch.equal(again, before):
         fail(f"after {case['mutation']} on a returned mask, the next call returned a changed mask")
+
+
+SMALL_SCOPE_MAX_LEN = 24
+
+
+def _small_geometries(max_len: int):
+    """Every ``(T, C, L)`` with ``T <= max_len``, ``C`` in ``1..T+1``, ``L`` in
+    ``0..ceil(T/C)`` and ``None``."""
+    for seq_len in range(1, max_len + 1):
+        for chunk in range(1, seq_len + 2):
+            for context in [*range(-(-seq_len // chunk) + 1), None]:
+                yield seq_len, chunk, context
+
+
+@cache
+def _reference_cells(seq_len: int, chunk: int, context: int | None) -> torch.Tensor:
+    """The naive reference's ``(T, T)`` mask, computed once per geometry and process."""
+    from ..core import ChunkConfig
+
+    return reference_mask(seq_len, ChunkConfig(chunk, context))[0, 0]
+
+
+@register(
+    "mask.small_scope",
+    lambda ctx: st.just({"max_len": SMALL_SCOPE_MAX_LEN}),
+    not_on_reference=True,
+    example_share=0.0,
+)
+def mask_small_scope(ctx: CheckContext, case: Case) -> None:
+    """Exhaustive over small geometry: every T <= 24, C in 1..T+1, L in 0..ceil(T/C) and None
+    equals the reference, so a bug confined to one corner is found without luck."""
+    with bulk_context(ctx, "mask.small_scope over every small geometry") as bulk:
+        _small_scope(bulk, case["max_len"])
+
+
+def _small_scope(ctx: CheckContext, max_len: int) -> None:
+    for seq_len, chunk, context in _small_geometries(max_len):
+        geometry = {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": context}
+        got = target_mask(ctx, geometry)[0, 0]
+        wrong = got.cpu() != _reference_cells(seq_len, chunk, context)
+        if wrong.any():
+            fail(
+                f"T={seq_len}, C={chunk}, L={context}: differs from the reference at {_first(wrong)}"
+            )

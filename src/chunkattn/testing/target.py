@@ -21,16 +21,18 @@ import hashlib
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .limits import DEFAULT_TIMEOUT, limited
+from .limits import DEFAULT_TIMEOUT, limited, time_limit
 
 __all__ = [
     "CAPABILITIES",
+    "bulk_context",
     "Target",
     "TargetError",
     "builtin_targets",
@@ -75,6 +77,10 @@ class Target:
     #: the model streams (``stream()``), and its stream reports a bounded ``state_size()``
     model_streams: bool = False
     model_state: bool = False
+    #: the per-call limit in force, and this target without it (for checks that make thousands
+    #: of tiny calls and put one limit around all of them)
+    timeout: float | None = None
+    unlimited: Target | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -105,12 +111,16 @@ class Target:
 
     def with_timeout(self, seconds: float | None) -> Target:
         """This target with every call into it under a ``seconds`` limit."""
+        if self.unlimited is not None:
+            return self.unlimited.with_timeout(seconds)
         if not seconds:
             return self
         from .model_target import limited_model_factory
 
         return dataclasses.replace(
             self,
+            timeout=seconds,
+            unlimited=self,
             ChunkConfigSampler=_limited_sampler(self.ChunkConfigSampler, seconds),
             create_dynamic_chunk_mask=self.create_dynamic_chunk_mask
             and limited(self.create_dynamic_chunk_mask, seconds, "create_dynamic_chunk_mask"),
@@ -311,3 +321,16 @@ def builtin_targets() -> dict[str, Target]:
             source=name,
         )
     return out
+
+
+@contextmanager
+def bulk_context(ctx: Any, what: str) -> Iterator[Any]:
+    """``ctx`` on the target without per-call limits, under one limit (the per-call one) for the
+    whole block: for checks that make thousands of tiny calls, where arming a timer per call
+    would cost more than the calls."""
+    target = ctx.target
+    if target.unlimited is None:
+        yield ctx
+        return
+    with time_limit(target.timeout, what):
+        yield dataclasses.replace(ctx, target=target.unlimited)

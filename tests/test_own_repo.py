@@ -95,21 +95,21 @@ def test_readme_commands_pass_on_correct_code(lab: Path, command: str):
     assert "passed" in run.stdout and "failed" not in run.stdout
 
 
-def test_readme_test_file_runs(lab: Path):
+def test_readme_test_file_runs_and_a_seeded_bug_fails(lab: Path):
+    """The README's own test file, and the installed suite, in one run on a seeded bug: the
+    user's tests (the mask is right) pass, the named check the bug breaks fails, and every
+    named check was collected (all but the selected ones deselected)."""
     (lab / "test_chunking.py").write_text(_block("own-test"))
-    run = _run("pytest test_chunking.py --impl=chunking_utils.py -p no:randomly", lab)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "2 passed" in run.stdout
-
-
-def test_a_seeded_bug_fails_from_the_users_repository(lab: Path):
-    """With a seeded bug the installed suite fails, naming the check; every named check is
-    collected (the one run deselected all but one)."""
     shutil.copy(IMPLS / "bug_float_ceil.py", lab / "chunking_utils.py")
-    run = _run("pytest --pyargs chunkattn.properties --impl=chunking_utils.py -k ceil_exact", lab)
+    run = _run(
+        "pytest test_chunking.py --pyargs chunkattn.properties --impl=chunking_utils.py"
+        " -p no:randomly -k 'test_left_span or test_mask_is_square or test_ceil_exact'",
+        lab,
+    )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert re.search(r"FAILED .*test_ceil_exact", run.stdout)
-    assert f"1 failed, {len(CHECKS) - 1} deselected" in run.stdout
+    assert re.search(r"FAILED .*test_checks.py::test_ceil_exact", run.stdout)
+    # selected: the user's two tests and ceil.exact, of the user's two and every named check
+    assert f"1 failed, 2 passed, {len(CHECKS) - 1} deselected" in run.stdout
 
 
 def test_every_named_check_is_a_generated_test():

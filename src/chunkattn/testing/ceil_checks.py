@@ -15,9 +15,10 @@ from .sampler_checks import draw_configs, make_sampler
 from .target import bulk_context
 
 
-def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
-    chunk, context, ts = case["chunk_size"], case["context_sec"], case["timestep_duration_sec"]
-    sampler = make_sampler(
+def degenerate_sampler(ctx: CheckContext, chunk: int, context: float, ts: float):
+    """The target's sampler with both ranges a single value: it can only draw
+    ``ChunkConfig(chunk, ceil(context / ts / chunk))``."""
+    return make_sampler(
         ctx,
         {
             "chunk_size_min": chunk,
@@ -30,7 +31,11 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
             "seed": 0,
         },
     )
-    draws = draw_configs(sampler, n)
+
+
+def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
+    chunk, context, ts = case["chunk_size"], case["context_sec"], case["timestep_duration_sec"]
+    draws = draw_configs(degenerate_sampler(ctx, chunk, context, ts), n)
     for got_chunk, got_context in draws:
         if got_chunk != chunk or got_context is None:
             fail(
@@ -109,19 +114,7 @@ def _small_scope(ctx: CheckContext, case: Case) -> None:
     for context, ts, chunk, want in small_scope_ceil_cases(
         case["max_hundredths"], case["max_chunk_size"]
     ):
-        sampler = make_sampler(
-            ctx,
-            {
-                "chunk_size_min": chunk,
-                "chunk_size_max": chunk,
-                "context_sec_min": context,
-                "context_sec_max": context,
-                "timestep_duration_sec": ts,
-                "chunkwise_prob": 1.0,
-                "left_constrain_prob": 1.0,
-                "seed": 0,
-            },
-        )
+        sampler = degenerate_sampler(ctx, chunk, context, ts)
         got = sampler.sample().context_chunks
         if got != want:
             fail(f"ceil({context} / {ts} / {chunk}) gave {got}, exact is {want}")

@@ -19,7 +19,7 @@ import yaml
 from ..config import ConfigError
 from .registry import CHECKS, Case
 
-__all__ = ["DEFAULT_PROJECT_SEEDS", "add_seed", "load_seeds", "project_seeds_path", "seeds_for"]
+__all__ = ["DEFAULT_PROJECT_SEEDS", "add_seed", "load_seeds", "project_seeds_path"]
 
 DEFAULT_PROJECT_SEEDS = "chunkattn-seeds.yaml"
 _HEADER = (
@@ -75,10 +75,6 @@ def load_seeds(path: str | Path | None = None) -> dict[str, list[Case]]:
         for name, cases in _parse(project_text, str(project)).items():
             merged.setdefault(name, []).extend(cases)
     return merged
-
-
-def seeds_for(name: str, path: str | Path | None = None) -> list[Case]:
-    return load_seeds(path).get(name, [])
 
 
 def add_seed(path: str | Path, name: str, case: dict[str, Any]) -> bool:

@@ -51,8 +51,9 @@ def _first(where: torch.Tensor) -> str:
 
 
 def _masks(full_context: bool = False):
-    def strategy(ctx: CheckContext):
-        return cs.mask_cases(full_context=full_context)
+    def strategy(ctx: CheckContext | None):
+        cases = cs.mask_cases(full_context=full_context)
+        return st.one_of(cases, cs.deep_mask_cases()) if ctx is not None and ctx.wide else cases
 
     return strategy
 

@@ -36,6 +36,7 @@ def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
     check = CHECKS[name]
 
     def test(check_ctx: CheckContext, case) -> None:
+        case = check_ctx.target.pin(case)
         try:
             check.run(check_ctx, case)
         except BaseException:

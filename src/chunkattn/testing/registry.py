@@ -36,6 +36,9 @@ class CheckContext:
 
     target: Target
     config: ProjectConfig = field(default_factory=lambda: load_config())
+    #: campaign scope (``chunkattn fuzz``): strategies also reach long sequences and deep left
+    #: context, which a pytest run's few hundred examples cannot afford
+    wide: bool = False
 
 
 Case = dict[str, Any]

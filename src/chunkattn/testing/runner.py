@@ -49,6 +49,7 @@ def run_check(
     reason = check.skip_reason(ctx.target)
     if reason:
         return CheckResult(check.name, "skip", message=reason)
+    seeds = [ctx.target.pin(case) for case in seeds]
     for case in seeds:
         try:
             check.run(ctx, case)
@@ -79,7 +80,7 @@ def run_check(
     examples = max(1, round(profile.max_examples * check.example_share))
     test = settings(
         profile, max_examples=examples, report_multiple_bugs=False, verbosity=Verbosity.quiet
-    )(given(check.strategy(ctx))(prop))
+    )(given(check.strategy(ctx).map(ctx.target.pin))(prop))
     try:
         test()
     except TargetTimeout as exc:

@@ -16,6 +16,7 @@ __all__ = [
     "ceil_cases",
     "context_chunks",
     "decimal_floats",
+    "deep_mask_cases",
     "mask_cases",
     "probabilities",
     "sampler_cases",
@@ -60,6 +61,20 @@ def mask_cases(draw, max_len: int = 48, full_context: bool = False) -> dict:
         return {"seq_len": seq_len, "chunk_size": None, "context_chunks": None}
     chunk = draw(st.one_of(st.integers(1, seq_len + 4), st.just(1), st.just(seq_len)))
     return {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": draw(context_chunks())}
+
+
+#: chunk sizes people configure (WeNet's 16, powers of two): drawn often in long campaigns
+COMMON_CHUNKS = (1, 2, 4, 8, 10, 16, 20, 25, 32, 40, 64)
+
+
+@st.composite
+def deep_mask_cases(draw, max_len: int = 640, max_chunk: int = 64, max_context: int = 128) -> dict:
+    """Long sequences with deep left context, for campaigns: a bug that shows only past
+    ``L`` chunks of history (a table or fast path sized for the usual config) hides here."""
+    chunk = draw(st.one_of(st.sampled_from(COMMON_CHUNKS), st.integers(1, max_chunk)))
+    context = draw(st.one_of(st.none(), st.integers(0, max_context)))
+    seq_len = draw(st.integers(1, max_len))
+    return {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": context}
 
 
 def _drifts(context: Decimal, ts: float, chunk: int, direction: int) -> bool:

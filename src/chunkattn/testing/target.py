@@ -35,6 +35,7 @@ __all__ = [
     "bulk_context",
     "Target",
     "TargetError",
+    "WITHIN_CHUNK",
     "builtin_targets",
     "import_target_module",
     "load_target",
@@ -49,6 +50,10 @@ CAPABILITIES = {
     "stream_state": "stream state_size() with a finite context_chunks",
     "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
+
+
+#: the contract's variants inside a chunk (SPEC section 11)
+WITHIN_CHUNK = ("full", "causal")
 
 
 class TargetError(ValueError):
@@ -81,6 +86,18 @@ class Target:
     #: of tiny calls and put one limit around all of them)
     timeout: float | None = None
     unlimited: Target | None = dataclasses.field(default=None, repr=False, compare=False)
+    #: the contract's variant: ``"full"`` (a query sees its whole chunk, SPEC section 2) or
+    #: ``"causal"`` (``k <= q`` inside the chunk too: Llama 4's chunked attention, section 11)
+    within_chunk: str = "full"
+    #: geometry the target always has (a sliding window is ``{"chunk_size": 1}``): drawn cases
+    #: are pinned to it, so the mask checks ask only for masks the library can build
+    fixed: tuple[tuple[str, Any], ...] = ()
+
+    def pin(self, case: dict[str, Any]) -> dict[str, Any]:
+        """``case`` with this target's fixed geometry in force (unchanged if it has none)."""
+        if not self.fixed:
+            return case
+        return {**case, **{k: v for k, v in self.fixed if k in case}}
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -159,8 +176,22 @@ def _from_module(name: str, module: ModuleType) -> Target:
 
         parts["ChunkConfig"] = ChunkConfig
     helper = getattr(module, "context_chunks_for", None)
+    within = getattr(module, "WITHIN_CHUNK", "full")
+    if within not in WITHIN_CHUNK:
+        raise TargetError(f"{name}: WITHIN_CHUNK must be one of {WITHIN_CHUNK}, got {within!r}")
+    fixed = getattr(module, "FIXED_GEOMETRY", {})
+    if not isinstance(fixed, dict) or not set(fixed) <= {"chunk_size", "context_chunks"}:
+        raise TargetError(
+            f"{name}: FIXED_GEOMETRY must be a dict with keys chunk_size and/or context_chunks, "
+            f"got {fixed!r}"
+        )
     return Target(
-        name=name, context_chunks_for=helper if callable(helper) else None, source=name, **parts
+        name=name,
+        context_chunks_for=helper if callable(helper) else None,
+        source=name,
+        within_chunk=within,
+        fixed=tuple(sorted(fixed.items())),
+        **parts,
     )
 
 

@@ -1,4 +1,4 @@
-"""The ``chunkattn`` command: ``verify``, ``mask``, ``doctor``, ``stream-check``, ``seeds``.
+"""The ``chunkattn`` command: ``verify``, ``fuzz``, ``mask``, ``doctor``, ``stream-check``, ``seeds``.
 
 Exit status: 0 all good, 1 a check failed (or a finding), 2 usage or config error — always a
 single line naming the file, key or argument, never a traceback.
@@ -23,6 +23,7 @@ from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
 from .loader import load_config
 from .report import block_picture, dependency_picture, geometry
+from .testing.database import DatabaseLost
 from .testing.limits import DEFAULT_TIMEOUT
 
 __all__ = ["main"]
@@ -58,6 +59,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+_DB_HELP = (
+    "shared example database: redis://HOST:PORT/N or a directory "
+    "(default: $CHUNKATTN_DB, else the local .hypothesis directory)"
+)
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(prog="chunkattn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -88,6 +105,23 @@ def _build_parser() -> _Parser:
         "-k", dest="select", help="only checks whose name matches (glob or substring)"
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--db", help=_DB_HELP)
+
+    fuzz = sub.add_parser("fuzz", help="a long campaign in worker processes, one example database")
+    fuzz.add_argument("--impl", default=os.environ.get("CHUNKATTN_IMPL"), help="as for verify")
+    fuzz.add_argument("--model", default=os.environ.get("CHUNKATTN_MODEL"), help="as for verify")
+    fuzz.add_argument("--db", default=os.environ.get("CHUNKATTN_DB"), help=_DB_HELP)
+    fuzz.add_argument(
+        "--workers", type=_positive_int, default=os.cpu_count() or 1, help="worker processes"
+    )
+    fuzz.add_argument(
+        "--max-time", type=_seconds, default=600.0, help="time budget in seconds (default 600)"
+    )
+    fuzz.add_argument("-k", dest="select", help="only checks whose name matches")
+    fuzz.add_argument(
+        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
+    )
+    fuzz.add_argument("--seed", type=int, help="campaign seed (default: a fresh one, printed)")
 
     mask = sub.add_parser("mask", help="draw the block picture of a chunk mask")
     mask.add_argument("--seq-len", type=int, required=True)
@@ -102,6 +136,9 @@ def _build_parser() -> _Parser:
     add.add_argument("--file", help="seeds file (default: ./chunkattn-seeds.yaml)")
     listing = seeds_sub.add_parser("list", help="show the seeds that will be replayed")
     listing.add_argument("--file", help="project seeds file")
+    export = seeds_sub.add_parser("export", help="the failures stored in a database, as seeds")
+    export.add_argument("--db", required=True, help=_DB_HELP)
+    export.add_argument("--out", help="seeds file to add them to (default: print YAML)")
 
     doctor = sub.add_parser("doctor", help="tests pass but training fails: diagnose the model")
     doctor.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
@@ -119,13 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _build_parser().parse_args(argv)
         handler = {
             "verify": _verify,
+            "fuzz": _fuzz,
             "mask": _mask,
             "seeds": _seeds,
             "doctor": _doctor,
             "stream-check": _stream_check,
         }[args.command]
         return handler(args)
-    except (UsageError, ValueError, TypeError, OSError) as exc:
+    except (UsageError, ValueError, TypeError, OSError, DatabaseLost) as exc:
         err.print(f"chunkattn: error: {exc}", markup=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -163,6 +201,13 @@ def _verify(args: argparse.Namespace) -> int:
     target = load_target(args.impl, args.model, timeout=args.timeout)
     profile_name = active_profile_name(args.profile)
     profile = profile_settings(profile_name)
+    db = args.db or os.environ.get("CHUNKATTN_DB")
+    if db:
+        from hypothesis import settings
+
+        from .testing.database import open_database
+
+        profile = settings(profile, database=open_database(db))
     seeds = load_seeds(args.seeds)
     checks = [c for name, c in CHECKS.items() if _selected(name, args.select)]
     if not checks:
@@ -303,6 +348,24 @@ def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
     out.print("")
 
 
+# --------------------------------------------------------------------------- fuzz
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from .fuzz import run_fuzz
+
+    return run_fuzz(
+        impl=args.impl,
+        model=args.model,
+        db=args.db,
+        workers=args.workers,
+        max_time=args.max_time,
+        select=lambda name: _selected(name, args.select),
+        timeout=args.timeout,
+        seed=args.seed,
+    )
+
+
 # --------------------------------------------------------------------------- mask
 
 
@@ -331,6 +394,10 @@ def _seeds(args: argparse.Namespace) -> int:
     from .testing.seeds import DEFAULT_PROJECT_SEEDS, add_seed, load_seeds, project_seeds_path
 
     out = Console(highlight=False, soft_wrap=True)
+    if args.seeds_command == "export":
+        from .fuzz import seeds_from_database
+
+        return seeds_from_database(args.db, args.out)
     if args.seeds_command == "list":
         for name, cases in load_seeds(args.file).items():
             for case in cases:

@@ -29,6 +29,7 @@ _OPTIONS = (
     "chunkattn_record_seeds",
     "chunkattn_profile",
     "chunkattn_timeout",
+    "chunkattn_db",
 )
 
 
@@ -70,6 +71,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help="seconds each call into the target may take (default 60; 0: no limit)",
     )
+    group.addoption(
+        "--chunkattn-db",
+        dest="chunkattn_db",
+        help="shared example database, redis://HOST:PORT/N or a directory (default: $CHUNKATTN_DB)",
+    )
 
 
 def _asked(config: pytest.Config) -> bool:
@@ -86,6 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
     seeds = config.getoption("chunkattn_seeds")
     if seeds:
         os.environ["CHUNKATTN_SEEDS"] = seeds
+    db = config.getoption("chunkattn_db")
+    if db:
+        os.environ["CHUNKATTN_DB"] = db
     _activate(config)
 
 
@@ -110,6 +119,12 @@ def _activate(config: pytest.Config) -> list:
         load_seeds()
     except ValueError as exc:
         raise pytest.UsageError(f"--seeds: {exc}") from None
+    try:
+        from .testing.pytest_support import shared_database
+
+        shared_database()
+    except Exception as exc:
+        raise pytest.UsageError(f"--chunkattn-db: {exc}") from None
     impl = config.getoption("chunkattn_impl") or os.environ.get("CHUNKATTN_IMPL")
     model = config.getoption("chunkattn_model") or os.environ.get("CHUNKATTN_MODEL")
     timeout = config.getoption("chunkattn_timeout")
@@ -168,6 +183,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     failed_case = getattr(function, "chunkattn_last_failure", None)
     if failed_case is not None:
         function.chunkattn_last_failure = None
+    if report.when == "call" and report.failed and failed_case is not None:
+        _store_failure(check.name, item, failed_case)
     recording = item.config.getoption("chunkattn_record_seeds")
     if report.when == "call" and report.failed and failed_case is not None and recording:
         from .testing.seeds import DEFAULT_PROJECT_SEEDS, add_seed
@@ -176,3 +193,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if add_seed(path, check.name, failed_case):
             report.sections.append(("chunkattn", f"recorded {check.name} {failed_case} in {path}"))
     return report
+
+
+def _store_failure(check: str, item: pytest.Item, case: dict) -> None:
+    """With a shared database, keep the failing case there for every later run."""
+    from .testing.pytest_support import shared_database
+
+    database = shared_database() if os.environ.get("CHUNKATTN_DB") else None
+    if database is None:
+        return
+    from .testing.database import record_failure
+
+    target = getattr(item, "callspec", None)
+    name = target.id if target is not None else "chunkattn"
+    try:
+        record_failure(database, check, name, case)
+    except Exception as exc:
+        item.add_report_section("call", "chunkattn", f"could not store the failure: {exc}")

@@ -16,16 +16,30 @@ settings of the surrounding test suite are left as they are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from functools import cache
 
 from hypothesis import example, given, settings
 
+from .database import DatabaseError, GuardedDatabase, open_database, stored_failures
 from .profiles import active_profile_name, profile_settings
 from .registry import CHECKS, CheckContext
 from .runner import identifier
 from .seeds import load_seeds
 
-__all__ = ["property_test", "property_tests"]
+__all__ = ["property_test", "property_tests", "shared_database"]
+
+
+@cache
+def _open(url: str) -> GuardedDatabase:
+    return open_database(url, error=DatabaseError)
+
+
+def shared_database() -> GuardedDatabase | None:
+    """The shared example database of ``--chunkattn-db`` / ``CHUNKATTN_DB``, if one is given."""
+    url = os.environ.get("CHUNKATTN_DB")
+    return _open(url) if url else None
 
 
 def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
@@ -49,8 +63,16 @@ def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
     test.__doc__ = f"{name}: {check.summary}"
     profile = profile_settings(active_profile_name())
     examples = max(1, round(profile.max_examples * check.example_share))
+    replays = list(load_seeds().get(name, []) if seeds is None else seeds)
+    database = shared_database()
+    if database is not None:
+        # the database's own entries replay only through the strategy that drew them; the cases
+        # chunkattn stored beside them replay anywhere, as explicit examples
+        profile = settings(profile, database=database)
+        stored = (e["case"] for e in stored_failures(database) if e["check"] == name)
+        replays += [case for case in stored if case not in replays]
     wrapped = given(case=check.strategy(None))(test)
-    for case in reversed(load_seeds().get(name, []) if seeds is None else seeds):
+    for case in reversed(replays):
         wrapped = example(case=case)(wrapped)
     wrapped = settings(profile, max_examples=examples)(wrapped)
     wrapped.chunkattn_check = check

@@ -57,6 +57,11 @@ class Check:
     #: not run on the naive reference (the check compares against it)
     not_on_reference: bool = False
 
+    @property
+    def exhaustive(self) -> bool:
+        """One example runs the whole check (a small-scope grid): nothing left to explore."""
+        return self.example_share == 0.0
+
     def skip_reason(self, target: Target) -> str | None:
         """Why this check does not apply to ``target``, or None if it does."""
         for capability in self.needs:

@@ -7,16 +7,25 @@ shrunk counterexample (the last failing case Hypothesis replays is its minimal o
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from hypothesis import Phase, Verbosity, given, settings
 from hypothesis.errors import HypothesisException
 
+from .database import DatabaseLost, GuardedDatabase, record_failure, stored_failures
 from .limits import TargetTimeout
 from .registry import Case, Check, CheckContext
 
-__all__ = ["CheckResult", "identifier", "run_check"]
+__all__ = ["BudgetSpent", "CheckResult", "identifier", "run_check"]
+
+#: seconds a found failure may go on shrinking past the time budget before it is reported as is
+SHRINK_GRACE = 60.0
+
+
+class BudgetSpent(BaseException):  # noqa: N818 (reads as what happened)
+    """The run's time budget is spent (campaigns stop each check this way)."""
 
 
 @dataclass
@@ -43,32 +52,73 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run_check(
-    check: Check, ctx: CheckContext, profile: settings, seeds: list[Case] = ()
+    check: Check,
+    ctx: CheckContext,
+    profile: settings,
+    seeds: list[Case] = (),
+    *,
+    seed: int | None = None,
+    stop_at: float | None = None,
 ) -> CheckResult:
-    """Replay ``seeds`` (failing one is reported as a replayed case), then run the property."""
+    """Replay ``seeds`` (failing one is reported as a replayed case), then run the property.
+
+    With a shared database (``--db``, a :class:`GuardedDatabase` as the profile's database) the
+    failing cases stored there are replayed after the seeds, and a new failure is stored.
+    ``seed`` fixes Hypothesis's randomness; ``stop_at`` (a ``time.monotonic()`` instant) ends
+    the exploration early, a pass with the examples run so far. Raises
+    :class:`~chunkattn.testing.database.DatabaseLost` (with ``.result``: the failure found, if
+    any) when the shared database goes away.
+    """
     reason = check.skip_reason(ctx.target)
     if reason:
         return CheckResult(check.name, "skip", message=reason)
-    seeds = [ctx.target.pin(case) for case in seeds]
-    for case in seeds:
+    database = profile.database if isinstance(profile.database, GuardedDatabase) else None
+    replays = [(ctx.target.pin(case), "regression seed failed") for case in seeds]
+    if database is not None:
+        replays += [
+            (ctx.target.pin(entry["case"]), "stored failure replayed from the database")
+            for entry in stored_failures(database)
+            if entry["check"] == check.name
+        ]
+    for case, what in replays:
         try:
             check.run(ctx, case)
         except TargetTimeout as exc:
             return CheckResult(check.name, "error", 1, case, str(exc))
         except Exception as exc:
-            return CheckResult(
-                check.name, "fail", 1, case, f"regression seed failed: {_one_line(exc)}"
-            )
+            return CheckResult(check.name, "fail", 1, case, f"{what}: {_one_line(exc)}")
+    result = _explore(check, ctx, profile, len(replays), seed, stop_at)
+    if database is not None and result.status == "fail" and result.counterexample is not None:
+        try:
+            record_failure(database, check.name, ctx.target.name, result.counterexample)
+        except DatabaseLost as exc:
+            exc.result = result
+            raise
+    return result
+
+
+def _explore(
+    check: Check,
+    ctx: CheckContext,
+    profile: settings,
+    replayed: int,
+    seed: int | None,
+    stop_at: float | None,
+) -> CheckResult:
     if Phase.generate not in profile.phases:
-        if not seeds:
+        if not replayed:
             return CheckResult(check.name, "skip", message="no regression seeds to replay")
-        return CheckResult(check.name, "pass", len(seeds), message="seeds only")
+        return CheckResult(check.name, "pass", replayed, message="seeds only")
 
     calls = 0
     failure: dict[str, Any] = {}
 
     def prop(case: Case) -> None:
         nonlocal calls
+        if stop_at is not None:
+            late = time.monotonic() - stop_at
+            if late > 0 and not failure or late > SHRINK_GRACE:
+                raise BudgetSpent
         calls += 1
         try:
             check.run(ctx, case)
@@ -77,12 +127,34 @@ def run_check(
             raise
 
     prop.__name__ = identifier(f"{check.name}__{ctx.target.name}")
+    # every prop has the same source: the database key must tell checks, targets and scopes apart
+    scope = "wide" if ctx.wide else "narrow"
+    prop._hypothesis_internal_add_digest = f"{check.name}|{ctx.target.name}|{scope}".encode()
+    if seed is not None:
+        # what @hypothesis.seed sets, without the database=None that @seed also sets
+        prop._hypothesis_internal_use_seed = seed
     examples = max(1, round(profile.max_examples * check.example_share))
     test = settings(
         profile, max_examples=examples, report_multiple_bugs=False, verbosity=Verbosity.quiet
     )(given(check.strategy(ctx).map(ctx.target.pin))(prop))
     try:
         test()
+    except BudgetSpent:
+        if failure:
+            return CheckResult(
+                check.name,
+                "fail",
+                calls,
+                failure["case"],
+                f"{_one_line(failure['exc'])} (shrinking cut short by the time budget)",
+            )
+        return CheckResult(check.name, "pass", calls + replayed, message="time budget spent")
+    except DatabaseLost as exc:
+        if failure:
+            exc.result = CheckResult(
+                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
+            )
+        raise
     except TargetTimeout as exc:
         return CheckResult(check.name, "error", calls, failure.get("case"), str(exc))
     except HypothesisException as exc:
@@ -97,4 +169,4 @@ def run_check(
                 check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
             )
         raise
-    return CheckResult(check.name, "pass", calls + len(seeds))
+    return CheckResult(check.name, "pass", calls + replayed)

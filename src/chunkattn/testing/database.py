@@ -1,0 +1,152 @@
+"""The example database a run shares: Hypothesis's own, plus the failing cases chunkattn found.
+
+``--db redis://HOST:PORT/N`` is Hypothesis's :class:`~hypothesis.extra.redis.RedisExampleDatabase`
+(one corpus for every worker, machine, CI run and laptop); ``--db PATH`` a local directory
+database. Hypothesis stores *choice sequences*, which replay only through the very strategy that
+drew them; so beside them every failure found is also stored as its case (``{check, target,
+case}`` as JSON under one key), which any later run replays as an explicit example whatever its
+strategies, and which ``chunkattn seeds export`` turns into regression seeds.
+
+A database that cannot be reached, or goes away in the middle of a run, raises
+:class:`DatabaseLost` (a ``BaseException``, so Hypothesis does not take it for a failure of the
+check) with one line naming the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+
+from .registry import Case
+
+__all__ = [
+    "FAILURES_KEY",
+    "DatabaseError",
+    "DatabaseLost",
+    "GuardedDatabase",
+    "open_database",
+    "record_failure",
+    "stored_failures",
+]
+
+#: the database key under which chunkattn keeps the failing cases it found
+FAILURES_KEY = b"chunkattn:failures"
+#: how long Redis keeps a corpus nobody reads (Hypothesis's default is 8 days)
+EXPIRE_AFTER = timedelta(days=90)
+
+
+class DatabaseLost(BaseException):  # noqa: N818 (reads as what happened)
+    """The shared example database cannot be reached (at the start, or any time later)."""
+
+
+class DatabaseError(Exception):
+    """:class:`DatabaseLost` where a plain error is wanted: in a pytest run, the test that was
+    using the database fails with this one line instead of the whole session stopping."""
+
+
+class GuardedDatabase(ExampleDatabase):
+    """``inner`` with every error of the database turned into one ``error`` naming ``url``
+    (:class:`DatabaseLost` by default)."""
+
+    def __init__(
+        self, inner: ExampleDatabase, url: str, error: type[BaseException] = DatabaseLost
+    ) -> None:
+        super().__init__()
+        self.inner, self.url, self.error = inner, url, error
+
+    def __repr__(self) -> str:
+        return f"GuardedDatabase({self.url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GuardedDatabase) and other.url == self.url
+
+    def __hash__(self) -> int:
+        return hash(self.url)
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            result = getattr(self.inner, method)(*args)
+            return list(result) if method == "fetch" else result
+        except Exception as exc:
+            raise self.error(
+                f"example database {self.url}: {exc.__class__.__name__}: {exc}".rstrip(": ")
+            ) from None
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return self._call("fetch", key)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._call("save", key, value)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self._call("delete", key, value)
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._call("move", src, dest, value)
+
+
+def open_database(url: str, error: type[BaseException] = DatabaseLost) -> GuardedDatabase:
+    """The database at ``url``: ``redis://HOST:PORT/N`` (checked reachable now) or a directory.
+
+    Raises ``ValueError`` for a URL of another scheme and :class:`DatabaseLost` for a Redis
+    that does not answer, each one line naming ``url``.
+    """
+    if "://" not in url:
+        return GuardedDatabase(DirectoryBasedExampleDatabase(Path(url)), url, error)
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(
+            f"--db {url}: expected redis://HOST:PORT/N (or a directory path), not {scheme}://"
+        )
+    try:
+        import redis
+        from hypothesis.extra.redis import RedisExampleDatabase
+    except ImportError:
+        raise ValueError(
+            f"--db {url}: the redis client is not installed (pip install 'chunkattn[redis]')"
+        ) from None
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+    except ValueError as exc:
+        raise ValueError(f"--db {url}: {exc}") from None
+    database = GuardedDatabase(RedisExampleDatabase(client, expire_after=EXPIRE_AFTER), url, error)
+    try:
+        client.ping()
+    except Exception as exc:
+        raise error(
+            f"example database {url}: cannot connect: {exc.__class__.__name__}: {exc}"
+        ) from None
+    return database
+
+
+def _encode(check: str, target: str, case: Case) -> bytes:
+    return json.dumps({"check": check, "target": target, "case": case}, sort_keys=True).encode()
+
+
+def record_failure(database: ExampleDatabase, check: str, target: str, case: Case) -> bool:
+    """Keep the failing ``case`` of ``check`` on ``target``; False if it cannot be stored as JSON
+    (it then lives on only as Hypothesis's own entry)."""
+    try:
+        value = _encode(check, target, case)
+    except (TypeError, ValueError):
+        return False
+    database.save(FAILURES_KEY, value)
+    return True
+
+
+def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
+    """Every ``{check, target, case}`` stored, in a stable order."""
+    entries = []
+    for value in database.fetch(FAILURES_KEY):
+        try:
+            entry = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and {"check", "target", "case"} <= set(entry):
+            entries.append(entry)
+    return sorted(entries, key=lambda e: json.dumps(e, sort_keys=True))

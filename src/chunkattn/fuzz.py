@@ -255,8 +255,7 @@ def _report(
     for check in checks:
         tally = tallies[check.name]
         result = tally.result
-        status = "fail" if result is not None and result.status == "error" else None
-        status = status or (result.status if result is not None else "pass")
+        status = result.status if result is not None else "pass"
         line = f"[{styles[status]}]{status.upper():<5}[/] {check.name:<28} {tally.examples:>7} examples"
         if result is not None and result.status in ("fail", "error"):
             line += f"  counterexample: {result.counterexample}  {result.message}"

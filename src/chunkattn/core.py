@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 __all__ = [
+    "WITHIN_CHUNK",
     "ChunkConfig",
     "ConfigError",
     "check_chunk_size",
@@ -27,6 +28,10 @@ __all__ = [
     "is_int",
     "validate_chunk_config",
 ]
+
+#: the contract's variants inside a chunk: ``"full"`` (SPEC section 2: a query sees its whole
+#: chunk) and ``"causal"`` (section 11, Llama 4's chunked attention: ``k <= q`` inside it too)
+WITHIN_CHUNK = ("full", "causal")
 
 
 @dataclass

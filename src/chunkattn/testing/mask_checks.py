@@ -2,6 +2,11 @@
 
 Each check asserts *behaviour* from SPEC section 2 only, so a correct implementation never
 fails, whatever its internals (its dataclass, its caching, its device handling).
+
+Each check's expectation follows the target's variant (``ctx.target.within_chunk``, SPEC
+section 11): ``"full"``, a query sees its whole chunk; ``"causal"`` (Llama 4's chunked
+attention), a query sees its own chunk only up to and including itself (``k <= q`` added). A
+failure message says which variant it expected.
 """
 
 from __future__ import annotations
@@ -45,9 +50,32 @@ def _chunks(seq_len: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
     return idx[:, None], idx[None, :]
 
 
+def _positions(seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Query and key positions, broadcastable to ``(T, T)``."""
+    idx = torch.arange(seq_len)
+    return idx[:, None], idx[None, :]
+
+
+def _causal(ctx: CheckContext) -> bool:
+    """Is the target's variant ``within_chunk="causal"`` (``k <= q`` inside the chunk too)?"""
+    return ctx.target.within_chunk == "causal"
+
+
+def _variant(ctx: CheckContext) -> str:
+    """The variant the expectation was for, as a failure message states it."""
+    return f"within_chunk={ctx.target.within_chunk!r}"
+
+
 def _first(where: torch.Tensor) -> str:
     q, k = (int(i) for i in where.nonzero()[0])
     return f"query {q}, key {k}"
+
+
+def _cell(wrong: torch.Tensor, mask: torch.Tensor) -> str:
+    """The first differing cell, and which way it is wrong."""
+    q, k = (int(i) for i in wrong.nonzero()[0])
+    got = "visible" if bool(mask[q, k]) else "hidden"
+    return f"query {q}, key {k} ({got} in the mask, not in the reference)"
 
 
 def _masks(full_context: bool = False):
@@ -119,44 +147,66 @@ def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
 
 @register("mask.causality", _masks())
 def mask_causality(ctx: CheckContext, case: Case) -> None:
-    """No key in a later chunk is visible."""
+    """No key in a later chunk is visible (causal variant: no key after the query)."""
     mask = target_mask(ctx, case)[0, 0]
     qc, kc = _chunks(case["seq_len"], case["chunk_size"])
-    leak = mask & (kc > qc)
-    if leak.any():
-        fail(f"future chunk visible: {_first(leak)}")
+    later_chunk = mask & (kc > qc)
+    if later_chunk.any():
+        fail(f"future chunk visible: {_first(later_chunk)} ({_variant(ctx)})")
+    if _causal(ctx):
+        q, k = _positions(case["seq_len"])
+        later_key = mask & (k > q)
+        if later_key.any():
+            fail(
+                f"future key of the own chunk visible: {_first(later_key)} ({_variant(ctx)}: "
+                "k <= q inside the chunk; a mask showing its whole chunk is WITHIN_CHUNK = 'full')"
+            )
 
 
 @register("mask.own_chunk", _masks())
 def mask_own_chunk(ctx: CheckContext, case: Case) -> None:
-    """Every key of the query's own chunk is visible."""
+    """Every key of the query's own chunk is visible (causal variant: up to the query)."""
     mask = target_mask(ctx, case)[0, 0]
     qc, kc = _chunks(case["seq_len"], case["chunk_size"])
-    hidden = ~mask & (kc == qc)
+    own = kc == qc
+    if _causal(ctx):
+        q, k = _positions(case["seq_len"])
+        own = own & (k <= q)
+    hidden = ~mask & own
     if hidden.any():
-        fail(f"own-chunk key hidden: {_first(hidden)}")
+        hint = (
+            "the query's own chunk up to and including itself"
+            if _causal(ctx)
+            else "the query's whole chunk; a mask causal inside its chunks declares WITHIN_CHUNK = 'causal'"
+        )
+        fail(f"own-chunk key hidden: {_first(hidden)} ({_variant(ctx)}: {hint})")
 
 
 @register("mask.left_span", _masks())
 def mask_left_span(ctx: CheckContext, case: Case) -> None:
-    """Exactly chunks max(0, qc-L) .. qc visible, with the row counts of that span."""
+    """Exactly chunks max(0, qc-L) .. qc visible (causal variant: up to the query).
+
+    Each row's count is that span's, ``min(T, (qc+1)C) - max(0, qc-L)C`` (causal variant:
+    ``q + 1 - max(0, qc-L)C``), and its first and last visible keys are the span's ends.
+    """
     seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
     mask = target_mask(ctx, case)[0, 0]
     for q in range(seq_len):
         qc = q // chunk
         first = 0 if context is None else max(0, qc - context)
-        want = min(seq_len, (qc + 1) * chunk) - first * chunk
+        last = q if _causal(ctx) else min(seq_len, (qc + 1) * chunk) - 1
+        span = f"chunks {first}..{qc}" + (f" up to key {q}" if _causal(ctx) else "")
+        want = last + 1 - first * chunk
         got = int(mask[q].sum())
         if got != want:
-            fail(f"query {q} (chunk {qc}) sees {got} keys, expected {want} (chunks {first}..{qc})")
+            fail(
+                f"query {q} (chunk {qc}) sees {got} keys, expected {want} ({span}; {_variant(ctx)})"
+            )
         visible = mask[q].nonzero().flatten()
-        if (
-            int(visible[0]) != first * chunk
-            or int(visible[-1]) != min(seq_len, (qc + 1) * chunk) - 1
-        ):
+        if int(visible[0]) != first * chunk or int(visible[-1]) != last:
             fail(
                 f"query {q} (chunk {qc}) sees keys {int(visible[0])}..{int(visible[-1])}, "
-                f"expected {first * chunk}..{min(seq_len, (qc + 1) * chunk) - 1}"
+                f"expected {first * chunk}..{last} ({span}; {_variant(ctx)})"
             )
 
 
@@ -181,19 +231,28 @@ def _unlimited_cases(draw) -> Case:
 
 @register("mask.unlimited", lambda ctx: _unlimited_cases())
 def mask_unlimited(ctx: CheckContext, case: Case) -> None:
-    """L=None is block lower-triangular; C=1 is plain causal; C>=T is all True."""
+    """L=None is block lower-triangular; C=1 plain causal; C>=T all True (causal variant: tril).
+
+    In the causal variant (``k <= q`` inside the chunk) all three are the plain causal mask.
+    """
     seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
+    if chunk < seq_len and context is not None:
+        return  # pinned (Target.fixed) out of the shapes this check knows: nothing to assert
     mask = target_mask(ctx, case)[0, 0]
-    if chunk >= seq_len:
-        want, what = torch.ones(seq_len, seq_len, dtype=torch.bool), "all True (C >= T)"
-    elif chunk == 1 and context is None:
-        want, what = torch.ones(seq_len, seq_len, dtype=torch.bool).tril(), "plain causal (C=1)"
+    ones = torch.ones(seq_len, seq_len, dtype=torch.bool)
+    if _causal(ctx):
+        shape = "C >= T" if chunk >= seq_len else "C=1" if chunk == 1 else "L=None"
+        want, what = ones.tril(), f"plain causal ({shape})"
+    elif chunk >= seq_len:
+        want, what = ones, "all True (C >= T)"
+    elif chunk == 1:
+        want, what = ones.tril(), "plain causal (C=1)"
     else:
         qc, kc = _chunks(seq_len, chunk)
         want, what = kc <= qc, "block lower-triangular (L=None)"
     wrong = mask != want
     if wrong.any():
-        fail(f"expected {what}; differs at {_first(wrong)}")
+        fail(f"expected {what}, {_variant(ctx)}; differs at {_first(wrong)}")
 
 
 @register("mask.monotone", _masks())
@@ -202,29 +261,43 @@ def mask_monotone(ctx: CheckContext, case: Case) -> None:
     seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
     smaller = target_mask(ctx, case)[0, 0]
     larger_l = None if context is None else context + 1
-    larger = target_mask(ctx, {**case, "context_chunks": larger_l})[0, 0]
-    unlimited = target_mask(ctx, {**case, "context_chunks": None})[0, 0]
-    for name, other in ((f"L={larger_l}", larger), ("L=None", unlimited)):
+    others = {}
+    for l_ in (larger_l, None):
+        other = {**case, "context_chunks": l_}
+        if ctx.target.pin(other) == other:  # only masks the target can build (Target.fixed)
+            others[f"L={l_}"] = target_mask(ctx, other)[0, 0]
+    for name, other in others.items():
         lost = smaller & ~other
         if lost.any():
             fail(f"visible with L={context} but not with {name}: {_first(lost)}")
-    if context is not None and seq_len > chunk * (context + 1) and torch.equal(smaller, larger):
-        fail(f"L={context} and L={context + 1} give the same mask though T > (L+1)*C")
+    # T > (L+1)*C puts the last query in chunk qc >= L+1, so chunk qc-L-1 exists and lies wholly
+    # before the query: all its keys are visible with L+1 and none with L, in either variant
+    larger = others.get(f"L={larger_l}")
+    if (
+        context is not None
+        and larger is not None
+        and seq_len > chunk * (context + 1)
+        and torch.equal(smaller, larger)
+    ):
+        fail(
+            f"L={context} and L={context + 1} give the same mask though T > (L+1)*C "
+            f"({_variant(ctx)})"
+        )
 
 
 @register("mask.matches_reference", _masks(full_context=True), not_on_reference=True)
 def mask_matches_reference(ctx: CheckContext, case: Case) -> None:
-    """Equal to the naive reference, element for element."""
+    """Equal to the naive reference (of the target's variant), element for element."""
     mask = target_mask(ctx, case)
     config = _config(ctx, case["chunk_size"], case["context_chunks"])
-    want = reference_mask(case["seq_len"], config)
+    want = reference_mask(case["seq_len"], config, within_chunk=ctx.target.within_chunk)
     if want is None:
         if mask is not None:
             fail("full context must return None")
         return
-    wrong = mask[0, 0] != want[0, 0]
+    wrong = mask[0, 0].cpu() != want[0, 0]
     if wrong.any():
-        fail(f"differs from the reference at {_first(wrong)}")
+        fail(f"differs from the reference ({_variant(ctx)}) at {_cell(wrong, mask[0, 0])}")
 
 
 _BAD_CHUNKS, _BAD_CONTEXTS = (0, -1, -5), (-1, -3)
@@ -290,11 +363,13 @@ def _small_geometries(max_len: int):
 
 
 @cache
-def _reference_cells(seq_len: int, chunk: int, context: int | None) -> torch.Tensor:
-    """The naive reference's ``(T, T)`` mask, computed once per geometry and process."""
+def _reference_cells(
+    seq_len: int, chunk: int, context: int | None, within_chunk: str = "full"
+) -> torch.Tensor:
+    """The naive reference's ``(T, T)`` mask, computed once per geometry, variant and process."""
     from ..core import ChunkConfig
 
-    return reference_mask(seq_len, ChunkConfig(chunk, context))[0, 0]
+    return reference_mask(seq_len, ChunkConfig(chunk, context), within_chunk=within_chunk)[0, 0]
 
 
 @register(
@@ -304,18 +379,26 @@ def _reference_cells(seq_len: int, chunk: int, context: int | None) -> torch.Ten
     example_share=0.0,
 )
 def mask_small_scope(ctx: CheckContext, case: Case) -> None:
-    """Exhaustive over small geometry: every T <= 24, C in 1..T+1, L in 0..ceil(T/C) and None
-    equals the reference, so a bug confined to one corner is found without luck."""
+    """Equals the reference at every T <= 24, C in 1..T+1, L in 0..ceil(T/C) and None.
+
+    Exhaustive over small geometry, so a bug confined to one corner is found without luck; the
+    reference is the target's variant's, and only the geometries the target builds
+    (``Target.fixed``) are asked for.
+    """
     with bulk_context(ctx, "mask.small_scope over every small geometry") as bulk:
         _small_scope(bulk, case["max_len"])
 
 
 def _small_scope(ctx: CheckContext, max_len: int) -> None:
+    within = ctx.target.within_chunk
     for seq_len, chunk, context in _small_geometries(max_len):
         geometry = {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": context}
+        if ctx.target.pin(geometry) != geometry:
+            continue  # a geometry the target cannot build (Target.fixed)
         got = target_mask(ctx, geometry)[0, 0]
-        wrong = got.cpu() != _reference_cells(seq_len, chunk, context)
+        wrong = got.cpu() != _reference_cells(seq_len, chunk, context, within)
         if wrong.any():
             fail(
-                f"T={seq_len}, C={chunk}, L={context}: differs from the reference at {_first(wrong)}"
+                f"T={seq_len}, C={chunk}, L={context}: differs from the reference "
+                f"({_variant(ctx)}) at {_cell(wrong, got.cpu())}"
             )

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..core import WITHIN_CHUNK
 from .limits import DEFAULT_TIMEOUT, limited, time_limit
 
 __all__ = [
@@ -50,10 +51,6 @@ CAPABILITIES = {
     "stream_state": "stream state_size() with a finite context_chunks",
     "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
-
-
-#: the contract's variants inside a chunk (SPEC section 11)
-WITHIN_CHUNK = ("full", "causal")
 
 
 class TargetError(ValueError):

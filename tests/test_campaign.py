@@ -161,7 +161,7 @@ def test_plugin_replays_the_shared_database(redis_server, tmp_path, capsys):
         text=True,
         timeout=120,
     )
-    assert pytest_run.returncode == 1, pytest_run.stdout + pytest_run.stderr
+    assert pytest_run.returncode == 1, pytest_run.stdout + pytest_run.stderr[-2000:]
     assert "1 failed, 1 passed" in pytest_run.stdout, pytest_run.stdout
 
 

@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "chunkattn.adapters.conventions",
     "chunkattn.core",
     "chunkattn.loader",
     "chunkattn.masks",

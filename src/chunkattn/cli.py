@@ -1,4 +1,5 @@
-"""The ``chunkattn`` command: ``verify``, ``fuzz``, ``mask``, ``doctor``, ``stream-check``, ``seeds``.
+"""The ``chunkattn`` command: ``verify``, ``fuzz``, ``survey``, ``mask``, ``doctor``,
+``stream-check``, ``seeds``.
 
 Exit status: 0 all good, 1 a check failed (or a finding), 2 usage or config error — always a
 single line naming the file, key or argument, never a traceback.
@@ -7,7 +8,6 @@ single line naming the file, key or argument, never a traceback.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import math
 import os
@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
 from .loader import load_config
-from .report import block_picture, dependency_picture, geometry
+from .report import block_picture, dependency_picture, geometry, json_safe, name_matches
 from .testing.database import DatabaseLost
 from .testing.limits import DEFAULT_TIMEOUT
 
@@ -123,6 +123,14 @@ def _build_parser() -> _Parser:
     )
     fuzz.add_argument("--seed", type=int, help="campaign seed (default: a fresh one, printed)")
 
+    survey = sub.add_parser("survey", help="check the field's own masks (every installed adapter)")
+    survey.add_argument("--json", action="store_true", help="print a JSON list, one per adapter")
+    survey.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
+    survey.add_argument("-k", dest="select", help="only checks whose name matches")
+    survey.add_argument(
+        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
+    )
+
     mask = sub.add_parser("mask", help="draw the block picture of a chunk mask")
     mask.add_argument("--seq-len", type=int, required=True)
     mask.add_argument("--chunk-size", type=_int_or_none, required=True)
@@ -157,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "verify": _verify,
             "fuzz": _fuzz,
+            "survey": _survey,
             "mask": _mask,
             "seeds": _seeds,
             "doctor": _doctor,
@@ -171,21 +180,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- verify
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no inf/NaN: write them as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _selected(name: str, pattern: str | None) -> bool:
-    return pattern is None or pattern in name or fnmatch.fnmatch(name, pattern)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -209,7 +203,7 @@ def _verify(args: argparse.Namespace) -> int:
 
         profile = settings(profile, database=open_database(db))
     seeds = load_seeds(args.seeds)
-    checks = [c for name, c in CHECKS.items() if _selected(name, args.select)]
+    checks = [c for name, c in CHECKS.items() if name_matches(name, args.select)]
     if not checks:
         raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
     ctx = CheckContext(target, config)
@@ -242,10 +236,10 @@ def _verify(args: argparse.Namespace) -> int:
                 "block": config.block_path,
                 **config.chunked.as_dict(),
             },
-            "checks": [_finite(r.as_dict()) for r in results],
+            "checks": [json_safe(r.as_dict()) for r in results],
         }
         if model_report is not None:
-            report["model"] = _finite(model_report)
+            report["model"] = json_safe(model_report)
         print(json.dumps(report, indent=2))
         return EXIT_OK if ok else EXIT_FAIL
 
@@ -360,10 +354,16 @@ def _fuzz(args: argparse.Namespace) -> int:
         db=args.db,
         workers=args.workers,
         max_time=args.max_time,
-        select=lambda name: _selected(name, args.select),
+        select=lambda name: name_matches(name, args.select),
         timeout=args.timeout,
         seed=args.seed,
     )
+
+
+def _survey(args: argparse.Namespace) -> int:
+    from .survey import run_survey
+
+    return run_survey(args.json, args.profile, select=args.select, timeout=args.timeout)
 
 
 # --------------------------------------------------------------------------- mask

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import fnmatch
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from .core import ChunkConfig
 
-__all__ = ["Geometry", "block_picture", "dependency_picture", "geometry"]
+__all__ = [
+    "Geometry",
+    "block_picture",
+    "dependency_picture",
+    "geometry",
+    "json_safe",
+    "name_matches",
+]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` for JSON, which has no inf/NaN: those are written as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def name_matches(name: str, pattern: str | None) -> bool:
+    """``-k``: no pattern, a substring of the check's name, or a glob matching it."""
+    return pattern is None or pattern in name or fnmatch.fnmatch(name, pattern)
 
 
 def block_picture(mask: torch.Tensor, chunk_size: int, max_tokens: int = 64) -> str:

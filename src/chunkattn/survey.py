@@ -1,0 +1,178 @@
+"""``chunkattn survey``: every adapter whose library is installed, checked (SPEC section 11).
+
+For each adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
+``chunkattn.adapters.NAME`` is loaded and run through the same checks, profile, regression
+seeds and config as ``chunkattn verify --impl chunkattn.adapters.NAME --profile PROFILE``, so
+the two always give the same verdict. One row per adapter (library, version, variant and
+mapping, checks passed / failed / skipped), then each failure with its shrunk counterexample.
+Exit 1 if any adapter failed, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .report import json_safe, name_matches
+
+__all__ = ["run_survey", "survey_adapter"]
+
+
+def survey_adapter(
+    name: str,
+    *,
+    profile: str = "ci",
+    select: str | None = None,
+    seeds: dict[str, list[dict[str, Any]]] | None = None,
+    config: Any = None,
+    timeout: float | None = None,
+    on_check: Any = None,
+) -> dict[str, Any]:
+    """One adapter's survey entry: ``{"adapter", "target", "library", "version", "variant",
+    "mapping", "installed", "ok", "checks"}``; ``ok`` is None when its library is missing.
+
+    ``name`` is an adapter of :data:`~chunkattn.adapters.ADAPTERS` or any dotted target
+    module (metadata it lacks is left empty). ``on_check(name)`` is called before each check runs.
+    """
+    from . import adapters
+    from .loader import load_config
+    from .testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+    from .testing.limits import DEFAULT_TIMEOUT
+    from .testing.seeds import load_seeds
+
+    module = adapters.load(name)
+    available = getattr(module, "available", None)
+    version = getattr(module, "version", None)
+    installed = bool(available()) if callable(available) else True
+    entry: dict[str, Any] = {
+        "adapter": name,
+        "target": adapters.target_name(name),
+        "library": getattr(module, "LIBRARY", ""),
+        "version": version() if installed and callable(version) else None,
+        "variant": getattr(module, "VARIANT", ""),
+        "mapping": getattr(module, "MAPPING", ""),
+        "installed": installed,
+        "ok": None,
+        "checks": [],
+    }
+    if not installed:
+        return entry
+    target = load_target(entry["target"], timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    ctx = CheckContext(target, load_config() if config is None else config)
+    settings = profile_settings(profile)
+    seeds = load_seeds() if seeds is None else seeds
+    results = []
+    for check_name, check in CHECKS.items():
+        if not name_matches(check_name, select):
+            continue
+        if on_check is not None:
+            on_check(check_name)
+        results.append(run_check(check, ctx, settings, seeds.get(check_name, [])))
+    entry["ok"] = all(r.status in ("pass", "skip") for r in results)
+    entry["checks"] = [json_safe(r.as_dict()) for r in results]
+    return entry
+
+
+def run_survey(
+    as_json: bool,
+    profile: str = "ci",
+    *,
+    adapters: Sequence[str] | None = None,
+    select: str | None = None,
+    timeout: float | None = None,
+) -> int:
+    """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
+    :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
+
+    ``adapters``: names to survey instead of all of them; ``select``: only checks whose name
+    matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target.
+    """
+    import torch
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from . import adapters as registry
+    from .loader import load_config
+    from .testing import profile_settings
+    from .testing.seeds import load_seeds
+
+    profile_settings(profile)  # an unknown profile is a usage error before anything runs
+    # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
+    torch.set_num_threads(1)
+    names = list(registry.ADAPTERS if adapters is None else adapters)
+    config, seeds = load_config(), load_seeds()
+    progress = Progress(
+        TextColumn("[bold]survey[/] {task.description:<52}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+    entries = []
+    with progress:
+        task = progress.add_task("", total=len(names))
+        for name in names:
+
+            def show(check: str, name: str = name) -> None:
+                progress.update(task, description=f"{name} {check}")
+
+            entries.append(
+                survey_adapter(
+                    name,
+                    profile=profile,
+                    select=select,
+                    seeds=seeds,
+                    config=config,
+                    timeout=timeout,
+                    on_check=show,
+                )
+            )
+            progress.advance(task)
+    failed = any(e["ok"] is False for e in entries)
+    if as_json:
+        print(json.dumps(entries, indent=2))
+        return 1 if failed else 0
+
+    out = Console(highlight=False, soft_wrap=True)
+    table = Table(
+        title=f"chunkattn survey (profile {profile})", title_justify="left", show_lines=True
+    )
+    table.add_column("adapter: variant, mapping", ratio=1, overflow="fold")
+    table.add_column("library", no_wrap=True)
+    table.add_column("pass/fail/skip", justify="right", no_wrap=True)
+    for e in entries:
+        if not e["installed"]:
+            library, counts = f"{escape(e['library'])}\n[yellow]not installed[/]", "-"
+        else:
+            bad = sum(c["status"] in ("fail", "error") for c in e["checks"])
+            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+            counts = "/".join(
+                (
+                    str(sum(c["status"] == "pass" for c in e["checks"])),
+                    f"[bold red]{bad}[/]" if bad else "0",
+                    str(sum(c["status"] == "skip" for c in e["checks"])),
+                )
+            )
+        table.add_row(
+            f"[bold]{escape(e['adapter'])}[/]\n{escape(e['variant'])}\n"
+            f"[dim]{escape(e['mapping'])}[/]",
+            library,
+            counts,
+        )
+    out.print(table)
+    for e in entries:
+        for c in e["checks"]:
+            if c["status"] in ("fail", "error"):
+                detail = (
+                    f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}  "
+                    f"counterexample: {c['counterexample']}  {c['message']}"
+                )
+                out.print(f"[bold red]{c['status'].upper()}[/] {escape(detail)}")
+    surveyed = sum(e["installed"] for e in entries)
+    failing = sum(e["ok"] is False for e in entries)
+    out.print(f"{surveyed} adapters surveyed, {failing} with failures")
+    return 1 if failed else 0

@@ -32,3 +32,31 @@ def pytest_configure(config: pytest.Config) -> None:
         # this suite's own tests call the model outside chunkattn's checks too: one intra-op
         # thread per worker, since oversubscribed threads make tiny ops ~50x slower
         torch.set_num_threads(1)
+
+
+#: test files whose tests each start processes (pre-commit, pytest, chunkattn fuzz) or run the
+#: whole suite on a target: seconds each, against milliseconds for most others
+_HEAVY = ("test_precommit.py", "test_own_repo.py", "test_campaign.py", "test_seeds.py")
+
+
+def _heavy(item: pytest.Item) -> bool:
+    return item.path.name in _HEAVY or item.originalname == "test_correct_implementation_passes"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, give every worker its share of the heavy tests at the front of its first
+    batch (the work-stealing scheduler splits the list into one contiguous batch a worker and
+    steals from the tails), so no worker is left running a long test alone at the end. The
+    order is otherwise kept (pytest-randomly's shuffle included), and is the same on every
+    worker, as xdist requires."""
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if not workers or workers < 2:
+        return
+    heavy = [item for item in items if _heavy(item)]
+    light = [item for item in items if not _heavy(item)]
+    ordered = []
+    for i in range(workers):
+        ordered += heavy[i::workers]
+        ordered += light[i * len(light) // workers : (i + 1) * len(light) // workers]
+    items[:] = ordered

@@ -77,7 +77,7 @@ def test_readme_snippet_runs_in_a_fresh_repository(tmp_path: Path):
     snippet = snippet.replace("https://github.com/<you>/chunkattn", str(ROOT)).replace(
         "rev: main", f"rev: {head}"
     )
-    repo = _lab_repo(tmp_path, "correct_torch_frozen.py")
+    repo = _lab_repo(tmp_path, "correct_token_bounds.py")
     target = repo / "src" / "brainaudio" / "models" / "utils"
     target.mkdir(parents=True)
     shutil.move(repo / "chunking_utils.py", target / "chunking_utils.py")

@@ -384,7 +384,7 @@ def build_model(
     return model.eval()
 
 
-@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.3)
+@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.15)
 def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     """Every registered attention backend computes what eager does (<= 1e-5 fp32), padding
     and all; a backend added to ``chunkattn.model.BACKENDS`` is checked with no change here."""

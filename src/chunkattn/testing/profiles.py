@@ -26,7 +26,7 @@ _COMMON = dict(
 
 PROFILES = {
     "dev": dict(max_examples=60),
-    "ci": dict(max_examples=25, derandomize=True, database=None),
+    "ci": dict(max_examples=20, derandomize=True, database=None),
     "precommit": dict(max_examples=12, derandomize=True, database=None),
     "thorough": dict(max_examples=2000),
     # replay explicit examples (regression seeds) only: no random exploration

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from .._isolation_child import sampler_kwargs
 from ..reference import reference_context_chunks
 from . import strategies as cs
 from .registry import Case, CheckContext, fail, register
@@ -48,15 +49,7 @@ def integral_value(x: Any) -> bool:
 
 def make_sampler(ctx: CheckContext, case: Case, **override: Any):
     """Build the target's sampler from a flat sampler case (``override`` replaces keys)."""
-    v = {**case, **override}
-    return ctx.target.ChunkConfigSampler(
-        chunk_size_range=(v["chunk_size_min"], v["chunk_size_max"]),
-        context_sec_range=(v["context_sec_min"], v["context_sec_max"]),
-        timestep_duration_sec=v["timestep_duration_sec"],
-        chunkwise_prob=v["chunkwise_prob"],
-        left_constrain_prob=v["left_constrain_prob"],
-        seed=v["seed"],
-    )
+    return ctx.target.ChunkConfigSampler(**sampler_kwargs({**case, **override}))
 
 
 def draw_configs(sampler: Any, n: int) -> list[tuple[int | None, int | None]]:
@@ -141,7 +134,7 @@ def _reachable_cases(draw) -> Case:
     }
 
 
-@register("sampler.reachable", lambda ctx: _reachable_cases(), needs="sampler", example_share=0.3)
+@register("sampler.reachable", lambda ctx: _reachable_cases(), needs="sampler", example_share=0.2)
 def sampler_reachable(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     """Both ends of the chunk range occur, uniformly; context values spread over the range."""
     cmin, cmax = case["chunk_size_min"], case["chunk_size_max"]
@@ -182,7 +175,7 @@ def _probability_cases(draw) -> Case:
 
 
 @register(
-    "sampler.probabilities", lambda ctx: _probability_cases(), needs="sampler", example_share=0.3
+    "sampler.probabilities", lambda ctx: _probability_cases(), needs="sampler", example_share=0.2
 )
 def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     """Observed frequencies match both probabilities (binomial bound, false alarm < 1e-6).
@@ -348,24 +341,6 @@ def sampler_isolation(ctx: CheckContext, case: Case, n: int = 30) -> None:
         )
 
 
-_CHILD_CODE = """
-import json, sys
-from chunkattn.testing.target import load_target
-from chunkattn.testing.sampler_checks import draw_configs, make_sampler
-
-targets = {}
-for line in sys.stdin:
-    request = json.loads(line)
-    try:
-        source = request["source"]
-        if source not in targets:
-            targets[source] = type("Context", (), {"target": load_target(source)})
-        reply = draw_configs(make_sampler(targets[source], request["case"]), request["n"])
-    except Exception as exc:
-        reply = f"{exc.__class__.__name__}: {exc}"
-    print(json.dumps(reply), flush=True)
-"""
-
 #: one long-lived Python process with another PYTHONHASHSEED that draws for every target
 _CHILD: list[subprocess.Popen] = []
 
@@ -375,7 +350,7 @@ def _child() -> subprocess.Popen:
         seed = (int(os.environ.get("PYTHONHASHSEED") or 0) + 1) % 2**32
         _CHILD[:] = [
             subprocess.Popen(
-                [sys.executable, "-c", _CHILD_CODE],
+                [sys.executable, "-m", "chunkattn._isolation_child"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

@@ -17,12 +17,18 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
 from .loader import load_config
-from .report import block_picture, dependency_picture, geometry, json_safe, name_matches
+from .report import (
+    block_picture,
+    dependency_picture,
+    geometry,
+    json_safe,
+    name_matches,
+    progress_bar,
+)
 from .testing.database import DatabaseLost
 from .testing.limits import DEFAULT_TIMEOUT
 
@@ -210,14 +216,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     out = Console(highlight=False, soft_wrap=True)
     results = []
-    progress = Progress(
-        TextColumn("[bold]verify[/] {task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=args.json,
-    )
+    progress = progress_bar("verify", 28, disable=args.json)
     with progress:
         task = progress.add_task("", total=len(checks))
         for check in checks:
@@ -231,6 +230,8 @@ def _verify(args: argparse.Namespace) -> int:
         report = {
             "ok": ok,
             "target": target.name,
+            "within_chunk": target.within_chunk,
+            "fixed_geometry": dict(target.fixed),
             "config": {
                 "source": config.source,
                 "block": config.block_path,
@@ -243,9 +244,14 @@ def _verify(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_OK if ok else EXIT_FAIL
 
+    variant = (
+        f" (within_chunk={target.within_chunk}"
+        + "".join(f", {key}={value}" for key, value in target.fixed)
+        + ")"
+    )
     out.print(
-        f"target: {target.name}   config: {config.source} ({config.block_path})   "
-        f"profile: {profile_name}",
+        f"target: {target.name}{variant if variant != ' (within_chunk=full)' else ''}   "
+        f"config: {config.source} ({config.block_path})   profile: {profile_name}",
         markup=False,
     )
     styles = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}

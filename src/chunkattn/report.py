@@ -18,6 +18,7 @@ __all__ = [
     "geometry",
     "json_safe",
     "name_matches",
+    "progress_bar",
 ]
 
 
@@ -30,6 +31,21 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     return value
+
+
+def progress_bar(command: str, width: int, disable: bool = False):
+    """The transient progress bar of a long command (on stderr; ``disable`` for JSON output)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn(f"[bold]{command}[/] {{task.description:<{width}}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=disable,
+    )
 
 
 def name_matches(name: str, pattern: str | None) -> bool:

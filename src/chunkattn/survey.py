@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .report import json_safe, name_matches
+from .report import json_safe, name_matches, progress_bar
 
 __all__ = ["run_survey", "survey_adapter"]
 
@@ -91,7 +91,6 @@ def run_survey(
     import torch
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     from . import adapters as registry
@@ -104,14 +103,7 @@ def run_survey(
     torch.set_num_threads(1)
     names = list(registry.ADAPTERS if adapters is None else adapters)
     config, seeds = load_config(), load_seeds()
-    progress = Progress(
-        TextColumn("[bold]survey[/] {task.description:<52}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json,
-    )
+    progress = progress_bar("survey", 52, disable=as_json)
     entries = []
     with progress:
         task = progress.add_task("", total=len(names))

@@ -244,14 +244,12 @@ def _verify(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return EXIT_OK if ok else EXIT_FAIL
 
-    variant = (
-        f" (within_chunk={target.within_chunk}"
-        + "".join(f", {key}={value}" for key, value in target.fixed)
-        + ")"
-    )
+    traits = [f"within_chunk={target.within_chunk}"] if target.within_chunk != "full" else []
+    traits += [f"{key}={value}" for key, value in target.fixed]
+    shown = f"{target.name} ({', '.join(traits)})" if traits else target.name
     out.print(
-        f"target: {target.name}{variant if variant != ' (within_chunk=full)' else ''}   "
-        f"config: {config.source} ({config.block_path})   profile: {profile_name}",
+        f"target: {shown}   config: {config.source} ({config.block_path})   "
+        f"profile: {profile_name}",
         markup=False,
     )
     styles = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}

@@ -215,13 +215,19 @@ def _verify(args: argparse.Namespace) -> int:
     ctx = CheckContext(target, config)
 
     out = Console(highlight=False, soft_wrap=True)
-    results = []
+    results, lost = [], None
     progress = progress_bar("verify", 28, disable=args.json)
     with progress:
         task = progress.add_task("", total=len(checks))
         for check in checks:
             progress.update(task, description=check.name)
-            results.append(run_check(check, ctx, profile, seeds.get(check.name, [])))
+            try:
+                results.append(run_check(check, ctx, profile, seeds.get(check.name, [])))
+            except DatabaseLost as exc:  # report what was found before it went away
+                lost = str(exc)
+                if getattr(exc, "result", None) is not None:
+                    results.append(exc.result)
+                break
             progress.advance(task)
     ok = all(r.status in ("pass", "skip") for r in results)
     model_report = _model_report(target, config) if args.model else None
@@ -241,7 +247,11 @@ def _verify(args: argparse.Namespace) -> int:
         }
         if model_report is not None:
             report["model"] = json_safe(model_report)
+        if lost is not None:
+            report["error"] = lost
         print(json.dumps(report, indent=2))
+        if lost is not None and ok:
+            return EXIT_USAGE
         return EXIT_OK if ok else EXIT_FAIL
 
     traits = [f"within_chunk={target.within_chunk}"] if target.within_chunk != "full" else []
@@ -268,6 +278,11 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         _print_eval_geometry(out, config)
     out.print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    if lost is not None:
+        Console(stderr=True, highlight=False).print(
+            f"chunkattn: error: {lost}; verify stopped", markup=False, soft_wrap=True
+        )
+        return EXIT_FAIL if failed else EXIT_USAGE
     return EXIT_OK if ok else EXIT_FAIL
 
 

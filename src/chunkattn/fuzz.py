@@ -18,6 +18,7 @@ import itertools
 import multiprocessing
 import random
 import secrets
+import signal
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -34,6 +35,7 @@ from rich.table import Table
 
 from .testing import CHECKS, CheckContext, CheckResult, load_target, profile_settings
 from .testing.database import DatabaseLost, open_database
+from .testing.limits import TargetTimeout
 from .testing.runner import run_check
 from .testing.seeds import add_seed, load_seeds
 
@@ -42,6 +44,8 @@ __all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
 #: examples one slice asks Hypothesis for, and the most seconds it may take
 SLICE_EXAMPLES = 200
 SLICE_SECONDS = 15.0
+#: seconds past the budget after which slices still running are stopped
+OVERRUN = 30.0
 #: where a campaign keeps what it found when the shared database went away
 FOUND_FILE = "chunkattn-found.yaml"
 #: the directory database a campaign uses without --db (Hypothesis's own default location)
@@ -97,18 +101,28 @@ def _worker_context(campaign: Campaign) -> tuple[CheckContext, settings]:
 
 
 def explore_slice(campaign: Campaign, name: str, seed: int, seconds: float) -> SliceOutcome:
-    """Run check ``name`` for at most ``seconds`` (a worker task)."""
+    """Run check ``name`` for at most ``seconds`` (a worker task). Never raises: whatever goes
+    wrong is this slice's ``error``, so one broken check cannot end the campaign."""
     try:
         ctx, profile = _worker_context(campaign)
         stop_at = time.monotonic() + max(0.0, seconds)
         return SliceOutcome(run_check(CHECKS[name], ctx, profile, seed=seed, stop_at=stop_at))
     except DatabaseLost as exc:
         return SliceOutcome(getattr(exc, "result", None), lost=str(exc))
+    except (Exception, TargetTimeout) as exc:
+        message = f"the slice itself failed: {exc.__class__.__name__}: {exc}"
+        return SliceOutcome(CheckResult(name, "error", message=message))
+
+
+def _worker_start() -> None:
+    # Ctrl-C is the parent's to handle: it stops the campaign and prints what was found
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _start_method() -> str:
-    # fork shares the parent's imported torch and target (no second import per worker)
-    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # on Linux, fork shares the parent's imported torch and target (no second import per
+    # worker); elsewhere fork is unsafe with torch
+    return "fork" if sys.platform == "linux" else "spawn"
 
 
 def run_fuzz(
@@ -167,7 +181,8 @@ def run_fuzz(
         remaining = deadline - time.monotonic()
         if name is None or remaining <= 0:
             return False
-        seconds = min(SLICE_SECONDS, remaining)
+        # short enough that every check gets a slice within the budget
+        seconds = min(SLICE_SECONDS, remaining, max(2.0, max_time * workers / len(checks)))
         future = pool.submit(explore_slice, campaign, name, rng.getrandbits(64), seconds)
         pending[future] = name
         tallies[name].running += 1
@@ -189,29 +204,41 @@ def run_fuzz(
                     markup=False,
                 )
                 tally.result = result
-        elif CHECKS[name].exhaustive:
+        elif CHECKS[name].exhaustive and result.examples and "budget" not in result.message:
             tally.result = result
 
     context = multiprocessing.get_context(_start_method())
-    live = Live(_table(tallies, started, deadline), console=err, refresh_per_second=2)
+    hard_stop = deadline + OVERRUN + (timeout or 0.0)
     interrupted = False
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool, live:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
+            # the workers start (fork) here, before the live display and its thread exist
             while len(pending) < workers and submit(pool):
                 pass
-            while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    name = pending.pop(future)
-                    tallies[name].running -= 1
-                    outcome = future.result()
-                    record(name, outcome)
-                    if outcome.lost and lost is None:
-                        lost = outcome.lost
-                while lost is None and len(pending) < workers and submit(pool):
-                    pass
-                live.update(_table(tallies, started, deadline))
-            pool.shutdown(cancel_futures=True)
+            with Live(
+                _table(tallies, started, deadline), console=err, refresh_per_second=2
+            ) as live:
+                while pending:
+                    if time.monotonic() > hard_stop:
+                        for child in multiprocessing.active_children():
+                            child.terminate()
+                        lost = lost or (
+                            f"{', '.join(sorted(set(pending.values())))} still running "
+                            f"{OVERRUN:g} s past the time budget: stopped"
+                        )
+                        break
+                    done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        name = pending.pop(future)
+                        tallies[name].running -= 1
+                        outcome = future.result()
+                        record(name, outcome)
+                        if outcome.lost and lost is None:
+                            lost = outcome.lost
+                    while lost is None and len(pending) < workers and submit(pool):
+                        pass
+                    live.update(_table(tallies, started, deadline))
+            pool.shutdown(wait=False, cancel_futures=True)
         err.print()
     except KeyboardInterrupt:
         interrupted = True
@@ -250,21 +277,24 @@ def _report(
     interrupted: bool,
     checks: list,
 ) -> int:
-    styles = {"pass": "green", "fail": "bold red", "error": "bold red"}
-    failures = []
+    styles = {"pass": "green", "fail": "bold red", "error": "bold red", "not run": "yellow"}
+    failures, unexplored = [], 0
     for check in checks:
         tally = tallies[check.name]
         result = tally.result
-        status = result.status if result is not None else "pass"
+        status = result.status if result is not None else "pass" if tally.examples else "not run"
+        unexplored += status == "not run"
         line = f"[{styles[status]}]{status.upper():<5}[/] {check.name:<28} {tally.examples:>7} examples"
         if result is not None and result.status in ("fail", "error"):
             line += f"  counterexample: {result.counterexample}  {result.message}"
             failures.append((check.name, result))
         out.print(line)
     total = sum(t.examples for t in tallies.values())
+    passed = len(checks) - len(failures) - unexplored
     out.print(
-        f"{len(failures)} failed, {len(checks) - len(failures)} passed: {total} examples on "
-        f"{target} in {time.monotonic() - started:.0f} s",
+        f"{len(failures)} failed, {passed} passed"
+        + (f", {unexplored} not run (no example within the budget)" if unexplored else "")
+        + f": {total} examples on {target} in {time.monotonic() - started:.0f} s",
         markup=False,
     )
     if lost is not None:
@@ -297,6 +327,7 @@ def seeds_from_database(url: str, out: str | None) -> int:
     from .testing.database import stored_failures
 
     entries = stored_failures(open_database(url))
+    entries = [e for e in entries if e["check"] in CHECKS]
     if out is None:
         grouped: dict[str, list] = {}
         for entry in entries:
@@ -305,7 +336,7 @@ def seeds_from_database(url: str, out: str | None) -> int:
                 cases.append(entry["case"])
         sys.stdout.write(yaml.safe_dump(grouped, sort_keys=True, default_flow_style=None))
         return 0
-    added = sum(add_seed(out, e["check"], e["case"]) for e in entries if e["check"] in CHECKS)
+    added = sum(add_seed(out, e["check"], e["case"]) for e in entries)
     load_seeds(out)  # what was written must read back as a seeds file
     Console(stderr=True, highlight=False).print(
         f"{added} new seeds from {len(entries)} stored failures in {out}", markup=False

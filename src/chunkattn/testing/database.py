@@ -147,6 +147,11 @@ def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
             entry = json.loads(value)
         except ValueError:
             continue
-        if isinstance(entry, dict) and {"check", "target", "case"} <= set(entry):
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("check"), str)
+            and isinstance(entry.get("target"), str)
+            and isinstance(entry.get("case"), dict)
+        ):
             entries.append(entry)
     return sorted(entries, key=lambda e: json.dumps(e, sort_keys=True))

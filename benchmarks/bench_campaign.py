@@ -2,7 +2,7 @@
 
 1. examples per check per minute: ``chunkattn fuzz --workers N`` against ``pytest -n N`` on the
    ``ci`` profile, both on the same mask-only target, printed as a ratio;
-2. the corner a pytest run cannot reach: ``tests/campaign/deep_history_table.py`` (a bug only at
+2. the corner a pytest run cannot reach: ``tests/impls/campaign_deep_history_table.py`` (a bug only at
    ``C=16``, ``L>16``, ``T>272``) passes the ``ci`` profile and the shipped seeds, and a campaign
    finds it; the script prints how many seconds that took (the issue asks for two minutes).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "tests" / "impls" / "correct_numpy.py"
-DEEP = ROOT / "tests" / "campaign" / "deep_history_table.py"
+DEEP = ROOT / "tests" / "impls" / "campaign_deep_history_table.py"
 
 
 def _run(args: list[str], cwd: str) -> tuple[float, subprocess.CompletedProcess]:

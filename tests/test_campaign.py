@@ -27,9 +27,8 @@ pytestmark = pytest.mark.skipif(
 )
 IMPLS = Path(__file__).parent / "impls"
 CORRECT = IMPLS / "correct_numpy.py"
-CAMPAIGN = Path(__file__).parent / "campaign"
-BUG = CAMPAIGN / "odd_context_stride.py"  # found fast by exploration, missed by shipped seeds
-DEEP = CAMPAIGN / "deep_history_table.py"  # found only by a campaign's wide strategies
+BUG = IMPLS / "campaign_odd_context_stride.py"  # found fast by exploring, missed by shipped seeds
+DEEP = IMPLS / "campaign_deep_history_table.py"  # found only by a campaign's wide strategies
 
 
 def _free_port() -> int:

@@ -37,7 +37,7 @@ from .testing import CHECKS, CheckContext, CheckResult, load_target, profile_set
 from .testing.database import DatabaseLost, open_database
 from .testing.limits import TargetTimeout
 from .testing.runner import run_check
-from .testing.seeds import add_seed, load_seeds
+from .testing.seeds import add_seed, format_seeds
 
 __all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
 
@@ -142,11 +142,7 @@ def run_fuzz(
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     url = db or LOCAL_DB
-    try:
-        open_database(url)
-    except DatabaseLost as exc:
-        err.print(f"chunkattn: error: {exc}", markup=False)
-        return 2
+    open_database(url)  # unreachable: DatabaseLost, one line and exit 2 from the command
     torch.set_num_threads(1)
     campaign = Campaign(impl, model, url, timeout)
     target = load_target(impl, model, timeout=timeout)
@@ -322,22 +318,18 @@ def _keep(failures: list[tuple[str, CheckResult]]) -> str:
 
 def seeds_from_database(url: str, out: str | None) -> int:
     """``chunkattn seeds export``: the failing cases stored in ``url`` as regression seeds."""
-    import yaml
-
     from .testing.database import stored_failures
 
-    entries = stored_failures(open_database(url))
-    entries = [e for e in entries if e["check"] in CHECKS]
+    entries = [e for e in stored_failures(open_database(url)) if e["check"] in CHECKS]
     if out is None:
         grouped: dict[str, list] = {}
         for entry in entries:
             cases = grouped.setdefault(entry["check"], [])
             if entry["case"] not in cases:
                 cases.append(entry["case"])
-        sys.stdout.write(yaml.safe_dump(grouped, sort_keys=True, default_flow_style=None))
+        sys.stdout.write(format_seeds(grouped))
         return 0
     added = sum(add_seed(out, e["check"], e["case"]) for e in entries)
-    load_seeds(out)  # what was written must read back as a seeds file
     Console(stderr=True, highlight=False).print(
         f"{added} new seeds from {len(entries)} stored failures in {out}", markup=False
     )

@@ -10,9 +10,11 @@ changes no setting until either one of its options is used or a test that takes 
 Options: ``--impl`` / ``--model`` (the target; neither: chunkattn itself), ``--seeds FILE`` (the
 project's regression seeds, replayed first), ``--record-seeds`` (append each failing check's
 shrunk counterexample to that file), ``--chunkattn-profile NAME`` (or ``CHUNKATTN_PROFILE``),
-``--chunkattn-timeout SECONDS`` (the limit on each call into the target). Each has a
-``--chunkattn-*`` spelling too. The environment variables ``CHUNKATTN_IMPL``,
-``CHUNKATTN_MODEL`` and ``CHUNKATTN_SEEDS`` are read only when chunkattn's checks run.
+``--chunkattn-timeout SECONDS`` (the limit on each call into the target), ``--chunkattn-db URL``
+(a shared example database, ``redis://HOST:PORT/N`` or a directory: the failures stored there
+are replayed first, and new ones stored). Each has a ``--chunkattn-*`` spelling too. The
+environment variables ``CHUNKATTN_IMPL``, ``CHUNKATTN_MODEL``, ``CHUNKATTN_SEEDS`` and
+``CHUNKATTN_DB`` are read only when chunkattn's checks run.
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if failed_case is not None:
         function.chunkattn_last_failure = None
     if report.when == "call" and report.failed and failed_case is not None:
-        _store_failure(check.name, item, failed_case)
+        _store_failure(check.name, item, failed_case, report)
     recording = item.config.getoption("chunkattn_record_seeds")
     if report.when == "call" and report.failed and failed_case is not None and recording:
         from .testing.seeds import DEFAULT_PROJECT_SEEDS, add_seed
@@ -195,18 +197,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _store_failure(check: str, item: pytest.Item, case: dict) -> None:
+def _store_failure(check: str, item: pytest.Item, case: dict, report: pytest.TestReport) -> None:
     """With a shared database, keep the failing case there for every later run."""
-    from .testing.pytest_support import shared_database
-
-    database = shared_database() if os.environ.get("CHUNKATTN_DB") else None
-    if database is None:
+    if not os.environ.get("CHUNKATTN_DB"):
         return
     from .testing.database import record_failure
+    from .testing.pytest_support import shared_database
 
     target = getattr(item, "callspec", None)
     name = target.id if target is not None else "chunkattn"
     try:
-        record_failure(database, check, name, case)
+        record_failure(shared_database(), check, name, case)
     except Exception as exc:
-        item.add_report_section("call", "chunkattn", f"could not store the failure: {exc}")
+        report.sections.append(("chunkattn", f"could not store the failure: {exc}"))

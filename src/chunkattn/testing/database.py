@@ -31,6 +31,7 @@ __all__ = [
     "GuardedDatabase",
     "open_database",
     "record_failure",
+    "stored_cases",
     "stored_failures",
 ]
 
@@ -155,3 +156,12 @@ def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
         ):
             entries.append(entry)
     return sorted(entries, key=lambda e: json.dumps(e, sort_keys=True))
+
+
+def stored_cases(database: ExampleDatabase, check: str) -> list[Case]:
+    """The distinct failing cases of ``check`` stored in ``database`` (found on any target)."""
+    cases: list[Case] = []
+    for entry in stored_failures(database):
+        if entry["check"] == check and entry["case"] not in cases:
+            cases.append(entry["case"])
+    return cases

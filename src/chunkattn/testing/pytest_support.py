@@ -22,7 +22,7 @@ from functools import cache
 
 from hypothesis import example, given, settings
 
-from .database import DatabaseError, GuardedDatabase, open_database, stored_failures
+from .database import DatabaseError, GuardedDatabase, open_database, stored_cases
 from .profiles import active_profile_name, profile_settings
 from .registry import CHECKS, CheckContext
 from .runner import identifier
@@ -69,8 +69,7 @@ def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
         # the database's own entries replay only through the strategy that drew them; the cases
         # chunkattn stored beside them replay anywhere, as explicit examples
         profile = settings(profile, database=database)
-        stored = (e["case"] for e in stored_failures(database) if e["check"] == name)
-        replays += [case for case in stored if case not in replays]
+        replays += [case for case in stored_cases(database, name) if case not in replays]
     wrapped = given(case=check.strategy(None))(test)
     for case in reversed(replays):
         wrapped = example(case=case)(wrapped)

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import Phase, Verbosity, given, settings
 from hypothesis.errors import HypothesisException
 
-from .database import DatabaseLost, GuardedDatabase, record_failure, stored_failures
+from .database import DatabaseLost, GuardedDatabase, record_failure, stored_cases
 from .limits import TargetTimeout
 from .registry import Case, Check, CheckContext
 
@@ -76,9 +76,8 @@ def run_check(
     replays = [(ctx.target.pin(case), "regression seed failed") for case in seeds]
     if database is not None:
         replays += [
-            (ctx.target.pin(entry["case"]), "stored failure replayed from the database")
-            for entry in stored_failures(database)
-            if entry["check"] == check.name
+            (ctx.target.pin(case), "stored failure replayed from the database")
+            for case in stored_cases(database, check.name)
         ]
     for case, what in replays:
         try:

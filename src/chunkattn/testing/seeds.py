@@ -19,7 +19,13 @@ import yaml
 from ..config import ConfigError
 from .registry import CHECKS, Case
 
-__all__ = ["DEFAULT_PROJECT_SEEDS", "add_seed", "load_seeds", "project_seeds_path"]
+__all__ = [
+    "DEFAULT_PROJECT_SEEDS",
+    "add_seed",
+    "format_seeds",
+    "load_seeds",
+    "project_seeds_path",
+]
 
 DEFAULT_PROJECT_SEEDS = "chunkattn-seeds.yaml"
 _HEADER = (
@@ -77,6 +83,11 @@ def load_seeds(path: str | Path | None = None) -> dict[str, list[Case]]:
     return merged
 
 
+def format_seeds(seeds: dict[str, list[Case]]) -> str:
+    """``seeds`` (check name -> cases) as the text of a seeds file."""
+    return _HEADER + yaml.safe_dump(seeds, sort_keys=True, default_flow_style=None, width=200)
+
+
 def add_seed(path: str | Path, name: str, case: dict[str, Any]) -> bool:
     """Append ``case`` under ``name`` in the seeds file at ``path``; False if already there."""
     if name not in CHECKS:
@@ -89,6 +100,5 @@ def add_seed(path: str | Path, name: str, case: dict[str, Any]) -> bool:
     if case in cases:
         return False
     cases.append(case)
-    body = yaml.safe_dump(existing, sort_keys=True, default_flow_style=None, width=200)
-    path.write_text(_HEADER + body, encoding="utf-8")
+    path.write_text(format_seeds(existing), encoding="utf-8")
     return True

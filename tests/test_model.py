@@ -11,11 +11,11 @@ from chunkattn import ChunkConfig, ConfigError
 from chunkattn.model import BACKENDS, TransformerModel
 from chunkattn.testing import CheckFailure, ModelTarget
 from chunkattn.testing.model_checks import (
-    build_model,
     check_chunk_causality,
     check_padding_invariance,
     check_receptive_field,
 )
+from chunkattn.testing.own_model import build_model
 
 UPSTREAM = Path(__file__).parent / "configs" / "upstream_style_config.yaml"
 CASE = {
@@ -79,7 +79,7 @@ def test_bidirectional_layer_leaks_the_future(backend):
     model = broken(
         backend, lambda plan, i: plan.with_config(ChunkConfig(None, None)) if i == 1 else plan
     )
-    with pytest.raises(CheckFailure, match="changed by .* when only input chunks"):
+    with pytest.raises(CheckFailure, match="changed by .* when only input frames"):
         check_chunk_causality(as_target(model), chunks=6, cut=0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from chunkattn.streaming import StreamingEncoder
-from chunkattn.testing.model_checks import build_model
+from chunkattn.testing.own_model import build_model
 
 CASE = {
     "depth": 3,

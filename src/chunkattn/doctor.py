@@ -23,7 +23,7 @@ from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, context_chunks_for
 from .model import TransformerModel
 from .sampler import ChunkConfigSampler
-from .testing.model_checks import grad_flow_problems, gradient_report
+from .testing.own_model_checks import grad_flow_problems, gradient_report
 from .testing.sampler_checks import binomial_consistent
 
 __all__ = ["Finding", "diagnose", "run_doctor"]

@@ -18,23 +18,10 @@ from .core import ConfigError
 from .model import TransformerModel
 from .streaming import StreamingEncoder
 from .testing.model_checks import differs, run_forward
-from .testing.model_target import ModelTarget
+from .testing.own_model import model_target
 from .testing.stream_checks import check_bounded_state
 
 __all__ = ["run_stream_check"]
-
-
-def _target(model: TransformerModel) -> ModelTarget:
-    config = model.eval_chunk_config
-    return ModelTarget(
-        forward=model,
-        features=model.settings.features_list[0],
-        samples_per_patch=model.settings.samples_per_patch,
-        chunk_size=config.chunk_size,
-        context_chunks=config.context_chunks,
-        depth=len(model.blocks),
-        stream=lambda: StreamingEncoder(model),
-    )
 
 
 def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0) -> int:
@@ -47,7 +34,7 @@ def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0
             source=config.source,
         )
     model = TransformerModel(config.model, config.chunked, seed=seed).eval()
-    target = _target(model)
+    target = model_target(model)
     stream = StreamingEncoder(model)
     g = torch.Generator().manual_seed(seed)
     frames = patches * config.model.samples_per_patch

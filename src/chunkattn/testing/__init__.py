@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     config_checks,
     mask_checks,
     model_checks,
+    own_model_checks,
     sampler_checks,
     stream_checks,
 )

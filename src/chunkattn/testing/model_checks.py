@@ -8,8 +8,11 @@ plain function of a :class:`ModelTarget`, so a user can call it from their own t
     from chunkattn.testing.model_checks import check_receptive_field
     check_receptive_field(my_model_target, in_chunk=2)
 
-Three white-box checks (backends agree, train/eval configs, gradient flow) run on chunkattn's
-own :class:`~chunkattn.model.TransformerModel` only.
+The geometry a check holds the model to is what the model declares (SPEC 9.1): chunked
+attention (``C``, ``L`` per layer, ``within_chunk``) plus what its convolutions reach left
+(``left_reach``) and its front end reads ahead (``lookahead_frames``); see
+:meth:`ModelTarget.expected_dependence`. The white-box checks of chunkattn's own model are in
+:mod:`chunkattn.testing.own_model_checks`.
 """
 
 from __future__ import annotations
@@ -19,18 +22,12 @@ from functools import lru_cache
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from ..config import ChunkedAttentionSettings, ModelSettings
-from ..core import ChunkConfig
-from ..model import BACKENDS, TransformerModel
-from ..sampler import ChunkConfigSampler
 from .model_target import ModelTarget
 from .registry import Case, CheckContext, fail, register
 
 __all__ = [
-    "build_model",
     "check_batch_invariance",
     "check_chunk_causality",
     "check_finite",
@@ -38,9 +35,10 @@ __all__ = [
     "check_padding_invariance",
     "check_receptive_field",
     "dependency_matrix",
-    "grad_flow_problems",
-    "gradient_report",
-    "model_cases",
+    "differs",
+    "model_of",
+    "noise_generator",
+    "run_forward",
     "target_model_cases",
 ]
 
@@ -52,7 +50,8 @@ EQUAL_ATOL = 1e-5
 EQUAL_RTOL = 1e-5
 
 
-def _noise(seed: int) -> torch.Generator:
+def noise_generator(seed: int) -> torch.Generator:
+    """The explicit generator every random input of a model check is drawn from."""
     return torch.Generator().manual_seed(seed)
 
 
@@ -90,12 +89,14 @@ def _chunk_changes(model: ModelTarget, y: torch.Tensor, y2: torch.Tensor) -> lis
 
 
 def _input(model: ModelTarget, chunks: int, seed: int) -> torch.Tensor:
-    return torch.randn(1, chunks * model.frames_per_chunk, model.features, generator=_noise(seed))
+    """One row of ``chunks`` whole chunks of frames, plus the lookahead the last one reads."""
+    frames = chunks * model.frames_per_chunk + model.lookahead_frames
+    return torch.randn(1, frames, model.features, generator=noise_generator(seed))
 
 
 def _perturbed(x: torch.Tensor, frames: slice, seed: int, scale: float) -> torch.Tensor:
     x2 = x.clone()
-    x2[:, frames] += scale * torch.randn(x2[:, frames].shape, generator=_noise(seed))
+    x2[:, frames] += scale * torch.randn(x2[:, frames].shape, generator=noise_generator(seed))
     return x2
 
 
@@ -112,26 +113,59 @@ def _changes_after(
     return [max(a, b) for a, b in zip(first, second, strict=True)]
 
 
-def _window_chunks(model: ModelTarget) -> int:
-    """Enough chunks to see the stack's whole left receptive field and past it."""
-    span = model.depth * (model.context_chunks if model.context_chunks is not None else 1)
-    return min(span + 3, 12)
+def _token_change(
+    model: ModelTarget, x: torch.Tensor, y: torch.Tensor, token: int, frames: slice, seed: int
+) -> float:
+    """How much output token ``token`` changes under the two perturbations of ``frames``."""
+    lengths = torch.tensor([x.shape[1]])
+    return max(
+        float(
+            (run_forward(model, _perturbed(x, frames, seed + s, scale), lengths) - y)[0, token]
+            .abs()
+            .max()
+        )
+        for s, scale in ((0, 5.0), (1, 50.0))
+    )
+
+
+def _geometry(model: ModelTarget) -> str:
+    parts = [f"C={model.chunk_size}", f"L={_layers(model)}"]
+    if model.left_reach:
+        parts.append(f"left_reach={model.left_reach}")
+    if model.lookahead_frames:
+        parts.append(f"lookahead_frames={model.lookahead_frames}")
+    return ", ".join(parts)
+
+
+def _layers(model: ModelTarget) -> str:
+    if isinstance(model.context_chunks, tuple):
+        return str(list(model.context_chunks))
+    return f"{model.context_chunks} x depth {model.depth}"
+
+
+def _promise(model: ModelTarget) -> str:
+    left = model.left_span
+    low = "no left bound" if left is None else f"c - {left} <= j"
+    return f"{low}, j <= c + {model.right_span}"
 
 
 # --------------------------------------------------------------------------- black-box checks
 
 
 def check_chunk_causality(model: ModelTarget, chunks: int = 4, cut: int = 1, seed: int = 0) -> None:
-    """Changing input in chunks ``>= cut`` never changes the outputs of earlier chunks."""
+    """Changing input from chunk ``cut`` on (past the declared lookahead: frames from
+    ``cut*C*S + lookahead_frames``) never changes the outputs of earlier chunks."""
     cut = 1 + cut % max(1, chunks - 1)
     x = _input(model, max(chunks, 2), seed)
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
-    changes = _changes_after(model, x, y, slice(cut * model.frames_per_chunk, None), seed + 7)
+    start = cut * model.frames_per_chunk + model.lookahead_frames
+    changes = _changes_after(model, x, y, slice(start, None), seed + 7)
     for c in range(cut):
         if changes[c] > UNCHANGED_ATOL:
+            past = f" + {model.lookahead_frames} lookahead frames" if model.lookahead_frames else ""
             fail(
-                f"output chunk {c} changed by {changes[c]:.3g} when only input chunks >= {cut} "
-                "changed: a later chunk leaks into an earlier one"
+                f"output chunk {c} changed by {changes[c]:.3g} when only input frames >= {start} "
+                f"(chunk {cut}{past}) changed: a later chunk leaks into an earlier one"
             )
 
 
@@ -139,7 +173,7 @@ def dependency_matrix(
     model: ModelTarget, chunks: int | None = None, seed: int = 0
 ) -> list[list[float]]:
     """``m[c][j]``: how much output chunk ``c`` changes when input chunk ``j`` is perturbed."""
-    chunks = chunks or _window_chunks(model)
+    chunks = chunks or model.window_chunks()
     x = _input(model, chunks, seed)
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
     fpc = model.frames_per_chunk
@@ -151,47 +185,53 @@ def dependency_matrix(
 
 
 def check_receptive_field(model: ModelTarget, in_chunk: int = 0, seed: int = 0) -> None:
-    """Output chunk ``c`` depends on input chunk ``j`` iff ``c - depth*L <= j <= c`` (tight)."""
-    chunks = _window_chunks(model)
+    """Output chunk ``c`` depends on input chunk ``j`` iff ``c - sum(L_i + ceil(left_reach/C))
+    <= j <= c + ceil(lookahead_frames/(C*S))`` (tight: no more and no less)."""
+    chunks = model.window_chunks()
     j = in_chunk % chunks
     x = _input(model, chunks, seed)
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
     fpc = model.frames_per_chunk
     changes = _changes_after(model, x, y, slice(j * fpc, (j + 1) * fpc), seed + 7)
-    for c, change in enumerate(changes):
+    for c, change in enumerate(changes[:chunks]):
         depends, expected = change > UNCHANGED_ATOL, model.expected_dependence(c, j)
         if depends != expected:
             what = "depends" if depends else "does not depend"
             fail(
-                f"output chunk {c} {what} on input chunk {j} (change {change:.3g}); the claimed "
-                f"geometry (depth={model.depth}, L={model.context_chunks}) says dependence iff "
-                "c - depth*L <= j <= c"
+                f"output chunk {c} {what} on input chunk {j} (change {change:.3g}); the declared "
+                f"geometry ({_geometry(model)}) says dependence iff {_promise(model)}"
             )
 
 
-def check_lookahead(model: ModelTarget, chunk: int = 0, seed: int = 0) -> None:
-    """The first token of a chunk depends on the last token of the same chunk."""
-    c = model.chunk_size
-    if c == 1:
-        return  # the first token is the last: no lookahead is promised
+def check_lookahead(model: ModelTarget, chunk: int = 0, token: int = 0, seed: int = 0) -> None:
+    """Inside a chunk, exactly the lookahead the model declares.
+
+    ``within_chunk="full"``: the first token of a chunk depends on the last token of the same
+    chunk (the ``C - 1`` tokens of lookahead its chunk size promises). ``"causal"``: a token
+    depends on no frame past its own patch and the declared ``lookahead_frames``.
+    """
+    c, spp = model.chunk_size, model.samples_per_patch
     chunk = chunk % 3
     x = _input(model, 3, seed)
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
-    spp = model.samples_per_patch
-    last = (chunk + 1) * c - 1
-    frames = slice(last * spp, (last + 1) * spp)
-    lengths = torch.tensor([x.shape[1]])
-    change = max(
-        float(
-            (run_forward(model, _perturbed(x, frames, seed + s, scale), lengths) - y)[0, chunk * c]
-            .abs()
-            .max()
-        )
-        for s, scale in ((7, 5.0), (8, 50.0))
-    )
+    if model.within_chunk == "causal":
+        t = chunk * c + token % c
+        start = (t + 1) * spp + model.lookahead_frames
+        change = _token_change(model, x, y, t, slice(start, None), seed + 7)
+        if change > UNCHANGED_ATOL:
+            fail(
+                f"token {t} changed by {change:.3g} when only frames >= {start} changed: the model "
+                f"declares chunks causal inside (within_chunk='causal'), so a token may read no "
+                f"frame past its own patch + {model.lookahead_frames} lookahead frames"
+            )
+        return
+    if c == 1:
+        return  # the first token is the last: no lookahead is promised
+    first, last = chunk * c, (chunk + 1) * c - 1
+    change = _token_change(model, x, y, first, slice(last * spp, (last + 1) * spp), seed + 7)
     if not change > UNCHANGED_ATOL:
         fail(
-            f"token {chunk * c} (first of chunk {chunk}) does not depend on token {last} (last of "
+            f"token {first} (first of chunk {chunk}) does not depend on token {last} (last of "
             f"its chunk): the model is causal inside its chunks, so its lookahead is not the "
             f"{c - 1} tokens its chunk_size={c} promises"
         )
@@ -201,7 +241,7 @@ def check_padding_invariance(
     model: ModelTarget, lengths: list[int], pad: int = 0, seed: int = 0
 ) -> None:
     """A row's valid outputs are the same alone and in a padded batch (garbage in the padding)."""
-    g = _noise(seed)
+    g = noise_generator(seed)
     frames = max(max(lengths) + pad, 1)
     x = torch.randn(len(lengths), frames, model.features, generator=g)
     for row, length in enumerate(lengths):
@@ -223,7 +263,7 @@ def check_padding_invariance(
 
 def check_batch_invariance(model: ModelTarget, rows: int, chunks: int = 2, seed: int = 0) -> None:
     """A row's outputs do not depend on the other rows of the batch or their order."""
-    g = _noise(seed)
+    g = noise_generator(seed)
     frames = chunks * model.frames_per_chunk
     x = torch.randn(rows, frames, model.features, generator=g)
     lengths = torch.full((rows,), frames)
@@ -239,7 +279,7 @@ def check_batch_invariance(model: ModelTarget, rows: int, chunks: int = 2, seed:
 
 def check_finite(model: ModelTarget, lengths: list[int], seed: int = 0) -> None:
     """No NaN or inf anywhere in the output, padded and fully masked rows included."""
-    g = _noise(seed)
+    g = noise_generator(seed)
     x = torch.randn(len(lengths), max(max(lengths), 1), model.features, generator=g)
     y = run_forward(model, x, torch.tensor(lengths))
     if not torch.isfinite(y).all():
@@ -279,7 +319,8 @@ def _lengths(max_frames: int = 40) -> st.SearchStrategy[list[int]]:
     example_share=0.3,
 )
 def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
-    """Changing input in later chunks never changes earlier outputs, any depth."""
+    """Changing input in later chunks (past the declared lookahead) never changes earlier
+    outputs, any depth."""
     check_chunk_causality(model_of(ctx, case), case["chunks"], case["cut"], case["noise"])
 
 
@@ -290,19 +331,21 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
     example_share=0.3,
 )
 def model_receptive_field(ctx: CheckContext, case: Case) -> None:
-    """Output chunk c depends on input chunk j iff c - depth*L <= j <= c (tight)."""
+    """Output chunk c depends on input chunk j iff c - sum(L_i + ceil(left_reach/C)) <= j <=
+    c + ceil(lookahead_frames/(C*S)) (tight)."""
     check_receptive_field(model_of(ctx, case), case["in_chunk"], case["noise"])
 
 
 @register(
     "model.lookahead",
-    lambda ctx: target_model_cases(chunk=st.integers(0, 2)),
+    lambda ctx: target_model_cases(chunk=st.integers(0, 2), token=st.integers(0, 63)),
     needs="model",
     example_share=0.2,
 )
 def model_lookahead(ctx: CheckContext, case: Case) -> None:
-    """The first token of a chunk depends on the last token of the same chunk."""
-    check_lookahead(model_of(ctx, case), case["chunk"], case["noise"])
+    """Inside a chunk, the declared lookahead: the first token sees the chunk's last (or, for
+    within_chunk='causal', no token reads past its own patch and lookahead_frames)."""
+    check_lookahead(model_of(ctx, case), case["chunk"], case["token"], case["noise"])
 
 
 @register(
@@ -336,153 +379,3 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
 def model_finite(ctx: CheckContext, case: Case) -> None:
     """No NaN/inf for any input, rows of length 0 and padded positions included."""
     check_finite(model_of(ctx, case), [*case["lengths"], 0], case["noise"])
-
-
-# --------------------------------------------------------------------------- chunkattn's own model
-
-
-@st.composite
-def model_cases(draw, max_depth: int = 3) -> Case:
-    """Small models over the corners: depth, chunk size, context (0 and None), patching."""
-    return {
-        "depth": draw(st.integers(1, max_depth)),
-        "chunk_size": draw(st.integers(1, 4)),
-        "context_chunks": draw(st.one_of(st.none(), st.integers(0, 2))),
-        "samples_per_patch": draw(st.integers(1, 3)),
-        "features": draw(st.integers(3, 6)),
-        "n_heads": draw(st.integers(1, 2)),
-        "seed": draw(st.integers(0, 2**16)),
-        "lengths": draw(st.lists(st.integers(0, 30), min_size=1, max_size=4)),
-    }
-
-
-def build_model(
-    case: Case, backend: str = "eager", *, dropout: float = 0.0, **chunked
-) -> TransformerModel:
-    """A tiny :class:`TransformerModel` for a model case (eval config = the case's geometry)."""
-    settings = ModelSettings(
-        features_list=(case["features"],),
-        samples_per_patch=case["samples_per_patch"],
-        depth=case["depth"],
-        n_heads=case["n_heads"],
-        dim_head=8,
-        mlp_dim_ratio=2,
-        nClasses=5,
-        dropout=dropout,
-        input_dropout=dropout,
-    )
-    chunk_settings = ChunkedAttentionSettings(
-        chunk_size_min=1,
-        chunk_size_max=6,
-        context_sec_min=0.0,
-        context_sec_max=1.0,
-        timestep_duration_sec=0.08,
-        **chunked,
-    )
-    model = TransformerModel(settings, chunk_settings, attention_backend=backend, seed=case["seed"])
-    model.eval_chunk_config = ChunkConfig(case["chunk_size"], case["context_chunks"])
-    return model.eval()
-
-
-@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.15)
-def model_backends_agree(ctx: CheckContext, case: Case) -> None:
-    """Every registered attention backend computes what eager does (<= 1e-5 fp32), padding
-    and all; a backend added to ``chunkattn.model.BACKENDS`` is checked with no change here."""
-    g = _noise(case["seed"])
-    lengths = torch.tensor(case["lengths"])
-    x = torch.randn(len(case["lengths"]), max(case["lengths"] + [1]), case["features"], generator=g)
-    model = build_model(case)
-    with torch.no_grad():
-        reference = model(x, lengths)
-        for backend in sorted(set(BACKENDS) - {"eager"}):
-            model.attention_backend = backend
-            diff = float((model(x, lengths) - reference).abs().max())
-            if diff > EQUAL_ATOL:
-                fail(f"backend {backend} differs from eager by {diff:.3g}")
-
-
-@register("model.train_eval", lambda ctx: model_cases(), needs="own", example_share=0.25)
-def model_train_eval(ctx: CheckContext, case: Case) -> None:
-    """Train samples from the seeded sampler, eval uses the eval config; last_chunk_config is the
-    config actually used."""
-    model = build_model(case, chunkwise_prob=0.7, left_constrain_prob=0.6)
-    expected = ChunkConfigSampler.from_settings(model.chunked, seed=case["seed"])
-    g = _noise(case["seed"])
-    x = torch.randn(2, 12, case["features"], generator=g)
-    lengths = torch.tensor([12, 7])
-    model.train()
-    for step in range(6):
-        with torch.no_grad():
-            out = model(x, lengths)
-        want = expected.sample()
-        if model.last_chunk_config != want:
-            fail(
-                f"training step {step} used {model.last_chunk_config}, the seeded sampler says {want}"
-            )
-        model.eval()
-        with torch.no_grad():
-            replay = model(x, lengths, chunk_config=model.last_chunk_config)
-        model.train()
-        if not torch.allclose(out, replay, atol=EQUAL_ATOL, rtol=0):
-            fail(f"step {step}: output does not match a forward with the recorded {want}")
-    model.eval()
-    for _ in range(2):
-        with torch.no_grad():
-            model(x, lengths)
-        if model.last_chunk_config != model.eval_chunk_config:
-            fail(
-                f"eval used {model.last_chunk_config}, not the eval config {model.eval_chunk_config}"
-            )
-
-
-def gradient_report(
-    model: TransformerModel, frames: int = 0, seed: int = 0
-) -> dict[str, float | None]:
-    """Gradient norm of every parameter after one CTC backward through every participant and day
-    with full context (so every relative-position bucket is used); None = no gradient."""
-    s = model.settings
-    g = _noise(seed)
-    frames = frames or (2 * 128 + 8) * s.samples_per_patch
-    model.train()
-    model.zero_grad(set_to_none=True)
-    total = 0.0
-    days = range(s.nDays) if s.nDays else [None]
-    for participant, features in enumerate(s.features_list):
-        for day in days:
-            x = torch.randn(2, frames, features, generator=g)
-            lengths = torch.tensor([frames, frames // 2])
-            day_idx = None if day is None else torch.full((2,), day)
-            logits = model(x, lengths, participant, day_idx, chunk_config=ChunkConfig(None, None))
-            log_probs = logits.log_softmax(-1).transpose(0, 1)
-            targets = torch.randint(1, s.nClasses, (2, 5), generator=g)
-            loss = F.ctc_loss(
-                log_probs, targets, model.output_lengths(lengths), torch.tensor([5, 5])
-            )
-            total = total + loss
-    total.backward()
-    return {
-        name: (None if p.grad is None else float(p.grad.norm()))
-        for name, p in model.named_parameters()
-    }
-
-
-def grad_flow_problems(report: dict[str, float | None]) -> list[str]:
-    """What is wrong in a :func:`gradient_report`: parameters with no, zero or non-finite
-    gradient, one line per kind naming them (empty: every gradient is finite and non-zero)."""
-    kinds = {
-        "no gradient": [n for n, g in report.items() if g is None],
-        "zero gradient": [n for n, g in report.items() if g == 0.0],
-        "non-finite gradient": [
-            n for n, g in report.items() if g is not None and not math.isfinite(g)
-        ],
-    }
-    return [f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names]
-
-
-@register("model.grad_flow", lambda ctx: model_cases(max_depth=2), needs="own", example_share=0.1)
-def model_grad_flow(ctx: CheckContext, case: Case) -> None:
-    """Every parameter gets a finite, non-zero gradient."""
-    model = build_model({**case, "samples_per_patch": 1}, dropout=0.1)
-    problems = grad_flow_problems(gradient_report(model, seed=case["seed"]))
-    if problems:
-        fail("; ".join(problems))

@@ -1,4 +1,4 @@
-"""Models as targets (SPEC section 9): the factory protocol, its loader, and chunkattn's own model.
+"""Models as targets (SPEC sections 9 and 9.1): the factory protocol, its loader, its geometry.
 
 ``--model MODULE:NAME`` names a factory ``NAME(seed: int = 0)`` returning any object with:
 
@@ -7,34 +7,42 @@
 - ``features``, ``samples_per_patch``: input width, frames per token (``patches = ceil(frames /
   samples_per_patch)``);
 - ``chunk_size``, ``context_chunks``, ``depth``: the geometry the model claims (``C`` tokens a
-  chunk, ``L`` left chunks a layer or ``None``, attention layers);
+  chunk; ``L`` left chunks a layer, ``None`` unlimited, or one entry per layer; attention layers);
 - optionally ``stream()``: a new stream with ``feed(frames (n, features)) -> (k, ...)``,
-  ``flush() -> (k, ...)`` and optionally ``state_size() -> int``.
+  ``flush() -> (k, ...)`` and optionally ``state_size() -> int``;
+- optionally what the model reaches beyond attention (section 9.1): ``left_reach`` (tokens each
+  layer's convolution reaches left: ``K - 1`` for a causal depthwise kernel ``K``),
+  ``lookahead_frames`` (frames a token reads past its own patch: a subsampling front end's right
+  context), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
+  that are causal inside).
 
 A ``SimpleNamespace`` will do; :class:`ModelTarget` is the same as a dataclass::
 
     def make_model(seed: int = 0) -> ModelTarget:
-        net = MyEncoder(seed=seed).eval()
+        net = MyConformer(seed=seed).eval()
         return ModelTarget(forward=net, features=80, samples_per_patch=4, chunk_size=4,
-                           context_chunks=10, depth=6, stream=net.streamer)
+                           context_chunks=10, depth=6, left_reach=14, lookahead_frames=3,
+                           stream=net.streamer)
+
+This module is the protocol only: it imports no check and no model, so every layer above it
+(the checks, the targets, the commands) can import it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import is_int
+from ..core import WITHIN_CHUNK, is_int
+from ..importing import TargetError, import_target_module
 from .limits import limited
-from .target import TargetError, import_target_module
 
 __all__ = [
     "ModelTarget",
     "as_model_target",
-    "chunkattn_model",
     "limited_model_factory",
     "load_model_factory",
 ]
@@ -42,57 +50,156 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ModelTarget:
-    """A model under test, as the checks see it (validated by :func:`as_model_target`)."""
+    """A model under test, as the checks see it (validated by :func:`as_model_target`).
+
+    ``context_chunks`` is one ``L`` for every layer, or a tuple with one per layer (``None``: a
+    global layer); :attr:`layer_context` always gives the tuple.
+    """
 
     forward: Callable[..., Any]
     features: int
     samples_per_patch: int
     chunk_size: int
-    context_chunks: int | None
+    context_chunks: int | None | tuple[int | None, ...]
     depth: int
     stream: Callable[[], Any] | None = None
+    left_reach: int = 0
+    lookahead_frames: int = 0
+    timestep_sec: float | None = None
+    within_chunk: str = "full"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.context_chunks, list):  # one entry per layer, kept immutable
+            object.__setattr__(self, "context_chunks", tuple(self.context_chunks))
 
     @property
     def frames_per_chunk(self) -> int:
         return self.chunk_size * self.samples_per_patch
 
+    @property
+    def layer_context(self) -> tuple[int | None, ...]:
+        """``L`` of every layer, in order."""
+        if isinstance(self.context_chunks, tuple):
+            return self.context_chunks
+        return (self.context_chunks,) * self.depth
+
+    @property
+    def bounded(self) -> bool:
+        """Every layer has a finite left context (the stack's receptive field is finite)."""
+        return all(ctx is not None for ctx in self.layer_context)
+
+    @property
+    def reach_chunks(self) -> int:
+        """Chunks one layer's non-attention modules add to the left: ``ceil(left_reach / C)``."""
+        return -(-self.left_reach // self.chunk_size)
+
+    @property
+    def left_span(self) -> int | None:
+        """Input chunks left of its own that an output chunk depends on, through the whole
+        stack: ``sum(L_i + ceil(left_reach / C))``; None when unlimited."""
+        if not self.bounded:
+            return None
+        return sum(ctx + self.reach_chunks for ctx in self.layer_context)
+
+    @property
+    def right_span(self) -> int:
+        """Input chunks right of its own that an output chunk depends on:
+        ``ceil(lookahead_frames / (C * S))``."""
+        return -(-self.lookahead_frames // self.frames_per_chunk)
+
     def expected_dependence(self, out_chunk: int, in_chunk: int) -> bool:
-        """Output chunk ``c`` depends on input chunk ``j`` iff ``c - depth*L <= j <= c``."""
-        if in_chunk > out_chunk:
+        """Output chunk ``c`` depends on input chunk ``j`` iff
+        ``c - sum(L_i + ceil(left_reach / C)) <= j <= c + ceil(lookahead_frames / (C*S))``."""
+        if in_chunk > out_chunk + self.right_span:
             return False
-        return (
-            self.context_chunks is None or in_chunk >= out_chunk - self.depth * self.context_chunks
+        span = self.left_span
+        return span is None or in_chunk >= out_chunk - span
+
+    def window_chunks(self, cap: int = 12) -> int:
+        """Chunks of input enough to see the stack's whole receptive field and past it on both
+        sides (at most ``cap``, so a deep stack stays cheap)."""
+        span = self.left_span
+        left = span if span is not None else self.depth
+        return min(left + self.right_span + 3, cap)
+
+
+def _integer(obj: Any, name: str, where: str, minimum: int, default: Any = ..., none=False) -> Any:
+    if not hasattr(obj, name):
+        if default is ...:
+            raise TargetError(f"{where}: missing attribute {name!r}")
+        return default
+    value = getattr(obj, name)
+    if value is None and none:
+        return None
+    if not is_int(value) or value < minimum:
+        allowed = f"an integer >= {minimum}" + (" or None" if none else "")
+        raise TargetError(f"{where}: {name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
+def _context(obj: Any, where: str) -> tuple[int | None | tuple[int | None, ...], int]:
+    """``context_chunks`` and ``depth``, validated together (a list sets the depth)."""
+    if not hasattr(obj, "context_chunks"):
+        raise TargetError(f"{where}: missing attribute 'context_chunks'")
+    value = obj.context_chunks
+    if not isinstance(value, list | tuple):
+        return _integer(obj, "context_chunks", where, 0, none=True), _integer(
+            obj, "depth", where, 1
         )
+    layers = []
+    for i, entry in enumerate(value):
+        if entry is not None and (not is_int(entry) or entry < 0):
+            raise TargetError(
+                f"{where}: context_chunks[{i}] must be an integer >= 0 or None (a global "
+                f"layer), got {entry!r}"
+            )
+        layers.append(None if entry is None else int(entry))
+    if not layers:
+        raise TargetError(f"{where}: context_chunks is an empty list; give one entry per layer")
+    depth = _integer(obj, "depth", where, 1, default=len(layers))
+    if depth != len(layers):
+        raise TargetError(
+            f"{where}: context_chunks has {len(layers)} entries (one per layer) but depth is "
+            f"{depth}; they must agree"
+        )
+    return tuple(layers), depth
 
 
 def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
-    """Check ``obj`` has the protocol's attributes with sensible values; raise ``TargetError``."""
-
-    def attribute(name: str, minimum: int | None, optional: bool = False) -> Any:
-        if not hasattr(obj, name):
-            raise TargetError(f"{where}: missing attribute {name!r}")
-        value = getattr(obj, name)
-        if value is None and optional:
-            return None
-        if not is_int(value) or value < minimum:
-            allowed = f"an integer >= {minimum}" + (" or None" if optional else "")
-            raise TargetError(f"{where}: {name} must be {allowed}, got {value!r}")
-        return int(value)
-
+    """Check ``obj`` has the protocol's attributes with sensible values; raise ``TargetError``
+    with one line naming the attribute and what is allowed."""
     forward = getattr(obj, "forward", None)
     if not callable(forward):
         raise TargetError(f"{where}: missing a callable forward(x, lengths)")
     stream = getattr(obj, "stream", None)
     if stream is not None and not callable(stream):
         raise TargetError(f"{where}: stream must be a callable returning a new stream, or absent")
+    context, depth = _context(obj, where)
+    timestep = getattr(obj, "timestep_sec", None)
+    if timestep is not None and (
+        isinstance(timestep, bool)
+        or not isinstance(timestep, int | float)
+        or not math.isfinite(timestep)
+        or timestep <= 0
+    ):
+        raise TargetError(
+            f"{where}: timestep_sec must be a number of seconds > 0, got {timestep!r}"
+        )
+    within = getattr(obj, "within_chunk", "full")
+    if within not in WITHIN_CHUNK:
+        raise TargetError(f"{where}: within_chunk must be one of {WITHIN_CHUNK}, got {within!r}")
     return ModelTarget(
         forward=forward,
-        features=attribute("features", 1),
-        samples_per_patch=attribute("samples_per_patch", 1),
-        chunk_size=attribute("chunk_size", 1),
-        context_chunks=attribute("context_chunks", 0, optional=True),
-        depth=attribute("depth", 1),
+        features=_integer(obj, "features", where, 1),
+        samples_per_patch=_integer(obj, "samples_per_patch", where, 1),
+        chunk_size=_integer(obj, "chunk_size", where, 1),
+        context_chunks=context,
+        depth=depth,
         stream=stream,
+        left_reach=_integer(obj, "left_reach", where, 0, default=0),
+        lookahead_frames=_integer(obj, "lookahead_frames", where, 0, default=0),
+        timestep_sec=None if timestep is None else float(timestep),
+        within_chunk=within,
     )
 
 
@@ -144,46 +251,3 @@ def limited_model_factory(
         )
 
     return make
-
-
-def chunkattn_model(seed: int = 0) -> ModelTarget:
-    """chunkattn's own :class:`~chunkattn.model.TransformerModel` and
-    :class:`~chunkattn.streaming.StreamingEncoder` as a model target.
-
-    The seed picks the weights *and* a small geometry (depth 1-3, ``C`` 1-4, ``L`` 0-2 or
-    unlimited, 1-3 frames a patch, the eager, sdpa and window backends), so checks that draw seeds explore
-    the model's corners; seed 0 is a plain 2-layer model with ``C=2, L=1``.
-    """
-    import torch
-
-    from ..model import BACKENDS
-    from ..streaming import StreamingEncoder
-    from .model_checks import build_model
-
-    rng = random.Random(seed)
-    case = {
-        "depth": 2 if seed == 0 else rng.randint(1, 3),
-        "chunk_size": 2 if seed == 0 else rng.randint(1, 4),
-        "context_chunks": 1 if seed == 0 else rng.choice([None, 0, 1, 2]),
-        "samples_per_patch": 2 if seed == 0 else rng.randint(1, 3),
-        "features": 4 if seed == 0 else rng.randint(3, 6),
-        "n_heads": 2 if seed == 0 else rng.randint(1, 2),
-        "seed": seed,
-    }
-    # flex without torch.compile is ~20x slower on the CPU; model.backends_agree checks it
-    backend = "eager" if seed == 0 else rng.choice(sorted(set(BACKENDS) - {"flex"}))
-    model = build_model(case, backend)
-
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return model(x, lengths)
-
-    return ModelTarget(
-        forward=forward,
-        features=case["features"],
-        samples_per_patch=case["samples_per_patch"],
-        chunk_size=case["chunk_size"],
-        context_chunks=case["context_chunks"],
-        depth=case["depth"],
-        stream=lambda: StreamingEncoder(model),
-    )

@@ -1,9 +1,10 @@
 """The ``stream.*`` checks (SPEC sections 6 and 9) on any model target with ``stream()``.
 
 ``stream.equivalence``: the concatenated outputs of ``feed`` and ``flush`` equal the model's own
-``forward`` for any split of the input. ``stream.bounded_state``: with finite ``L``, the stream's
-``state_size()`` stops growing — it is the same after ``N`` and after ``2N`` chunks, for ``N``
-past the window.
+``forward`` for any split of the input. ``stream.latency``: a chunk's outputs come out as soon
+as its frames and the declared lookahead are in, whatever the pieces. ``stream.bounded_state``:
+with finite ``L``, the stream's ``state_size()`` stops growing — it is the same after ``N`` and
+after ``2N`` chunks, for ``N`` past the window.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from .model_checks import differs, model_of, run_forward, target_model_cases
 from .model_target import ModelTarget
 from .registry import Case, CheckContext, fail, register
 
-__all__ = ["check_bounded_state", "check_stream_equivalence", "stream_outputs"]
+__all__ = [
+    "check_bounded_state",
+    "check_stream_equivalence",
+    "check_stream_latency",
+    "stream_outputs",
+]
 
 
 def _as_tensor(out: object, what: str) -> torch.Tensor:
@@ -62,11 +68,34 @@ def check_stream_equivalence(
         )
 
 
+def check_stream_latency(model: ModelTarget, chunks: int, cuts: list[int], seed: int = 0) -> None:
+    """After the frames of ``k`` whole chunks plus ``lookahead_frames`` more have been fed, in
+    any pieces, the stream has emitted at least ``k*C`` tokens (before any flush)."""
+    fpc, ahead = model.frames_per_chunk, model.lookahead_frames
+    frames = chunks * fpc + ahead
+    x = torch.randn(frames, model.features, generator=torch.Generator().manual_seed(seed))
+    bounds = sorted({0, frames, *(min(c, frames) for c in cuts)})
+    stream, emitted = model.stream(), 0
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        emitted += _as_tensor(stream.feed(x[start:end]), f"feed of frames {start}:{end}").shape[0]
+        due = max(0, (end - ahead) // fpc) * model.chunk_size
+        if emitted < due:
+            ready = due // model.chunk_size
+            fail(
+                f"after {end} frames fed (pieces cut at {bounds[1:-1]}) the stream has emitted "
+                f"{emitted} tokens; {ready} whole chunks of {fpc} frames"
+                + (f" plus {ahead} lookahead frames" if ahead else "")
+                + f" are in, so {due} tokens are due: the stream holds a chunk back"
+            )
+    stream.flush()
+
+
 def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
     """With finite ``L``, ``state_size()`` after ``N`` chunks equals that after ``2N``."""
-    if model.context_chunks is None:
+    if not model.bounded:
         return  # unlimited left context: the state may grow
-    n = model.depth * (model.context_chunks + 1) + 2
+    span = sum(ctx + model.reach_chunks + 1 for ctx in model.layer_context)
+    n = span + model.right_span + 2
     fpc = model.frames_per_chunk
     x = torch.randn(2 * n * fpc, model.features, generator=torch.Generator().manual_seed(seed))
     stream = model.stream()
@@ -96,6 +125,20 @@ def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
 def stream_equivalence(ctx: CheckContext, case: Case) -> None:
     """Concatenated streamed outputs equal the full forward (<= 1e-5) for any split."""
     check_stream_equivalence(model_of(ctx, case), case["frames"], case["cuts"], case["noise"])
+
+
+@register(
+    "stream.latency",
+    lambda ctx: target_model_cases(
+        chunks=st.integers(1, 4), cuts=st.lists(st.integers(0, 80), max_size=8)
+    ),
+    needs="stream",
+    example_share=0.3,
+)
+def stream_latency(ctx: CheckContext, case: Case) -> None:
+    """A chunk's outputs are out once its frames and the declared lookahead are fed, in any
+    pieces: no chunk held back."""
+    check_stream_latency(model_of(ctx, case), case["chunks"], case["cuts"], case["noise"])
 
 
 @register(

@@ -234,7 +234,7 @@ def builtin_targets() -> dict[str, Target]:
     from .. import masks, reference
     from ..core import ChunkConfig, context_chunks_for
     from ..sampler import ChunkConfigSampler
-    from .model_target import chunkattn_model
+    from .own_model import chunkattn_model
 
     def reference_mask(seq_len: int, config: ChunkConfig, device=None):
         return reference.reference_mask(seq_len, config, device=device)

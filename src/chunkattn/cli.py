@@ -18,17 +18,9 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
 from .loader import load_config
-from .report import (
-    block_picture,
-    dependency_picture,
-    geometry,
-    json_safe,
-    name_matches,
-    progress_bar,
-)
+from .report import block_picture, name_matches, progress_bar
 from .testing.database import DatabaseLost
 from .testing.limits import DEFAULT_TIMEOUT
 
@@ -192,8 +184,9 @@ def _verify(args: argparse.Namespace) -> int:
     import torch
 
     from .testing import CHECKS, CheckContext, active_profile_name, load_target, profile_settings
-    from .testing.runner import run_check
+    from .testing.runner import run_checks
     from .testing.seeds import load_seeds
+    from .verification import build_report, render_text
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)
@@ -212,153 +205,28 @@ def _verify(args: argparse.Namespace) -> int:
     checks = [c for name, c in CHECKS.items() if name_matches(name, args.select)]
     if not checks:
         raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
-    ctx = CheckContext(target, config)
 
-    out = Console(highlight=False, soft_wrap=True)
-    results, lost = [], None
     progress = progress_bar("verify", 28, disable=args.json)
     with progress:
         task = progress.add_task("", total=len(checks))
-        for check in checks:
-            progress.update(task, description=check.name)
-            try:
-                results.append(run_check(check, ctx, profile, seeds.get(check.name, [])))
-            except DatabaseLost as exc:  # report what was found before it went away
-                lost = str(exc)
-                if getattr(exc, "result", None) is not None:
-                    results.append(exc.result)
-                break
-            progress.advance(task)
-    ok = all(r.status in ("pass", "skip") for r in results)
-    model_report = _model_report(target, config) if args.model else None
-
-    if args.json:
-        report = {
-            "ok": ok,
-            "target": target.name,
-            "within_chunk": target.within_chunk,
-            "fixed_geometry": dict(target.fixed),
-            "config": {
-                "source": config.source,
-                "block": config.block_path,
-                **config.chunked.as_dict(),
-            },
-            "checks": [json_safe(r.as_dict()) for r in results],
-        }
-        if model_report is not None:
-            report["model"] = json_safe(model_report)
-        if lost is not None:
-            report["error"] = lost
-        print(json.dumps(report, indent=2))
-        if lost is not None and ok:
-            return EXIT_USAGE
-        return EXIT_OK if ok else EXIT_FAIL
-
-    traits = [f"within_chunk={target.within_chunk}"] if target.within_chunk != "full" else []
-    traits += [f"{key}={value}" for key, value in target.fixed]
-    shown = f"{target.name} ({', '.join(traits)})" if traits else target.name
-    out.print(
-        f"target: {shown}   config: {config.source} ({config.block_path})   "
-        f"profile: {profile_name}",
-        markup=False,
-    )
-    styles = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}
-    for r in results:
-        line = f"[{styles[r.status]}]{r.status.upper():<5}[/] {r.name:<28} {r.examples:>5} examples"
-        if r.status in ("fail", "error"):
-            line += f"  counterexample: {r.counterexample}  {r.message}"
-        elif r.status == "skip":
-            line += f"  ({r.message})"
-        out.print(line)
-    passed = sum(r.status == "pass" for r in results)
-    failed = sum(r.status in ("fail", "error") for r in results)
-    skipped = sum(r.status == "skip" for r in results)
-    if model_report is not None:
-        _print_model_report(out, model_report)
-    else:
-        _print_eval_geometry(out, config)
-    out.print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    if lost is not None:
-        Console(stderr=True, highlight=False).print(
-            f"chunkattn: error: {lost}; verify stopped", markup=False, soft_wrap=True
+        done = iter(range(len(checks)))
+        outcome = run_checks(
+            checks,
+            CheckContext(target, config),
+            profile,
+            seeds,
+            on_check=lambda name: progress.update(task, description=name, completed=next(done)),
         )
-        return EXIT_FAIL if failed else EXIT_USAGE
-    return EXIT_OK if ok else EXIT_FAIL
-
-
-def _model_report(target: Any, config: ProjectConfig) -> dict[str, Any]:
-    """What the model claims (tokens and seconds) and its measured chunk dependencies."""
-    from .testing.limits import TargetTimeout
-    from .testing.model_checks import dependency_matrix
-
-    model = target.model(0)
-    c, l_, depth = model.chunk_size, model.context_chunks, model.depth
-    ts = config.chunked.timestep_duration_sec
-    report: dict[str, Any] = {
-        "chunk_size": c,
-        "context_chunks": l_,
-        "depth": depth,
-        "timestep_duration_sec": ts,
-        "claims": geometry(ChunkConfig(c, l_), ts, depth).lines(),
-    }
-    try:
-        changes = dependency_matrix(model)
-    except (Exception, TargetTimeout) as exc:
-        report["error"] = f"could not measure: {exc.__class__.__name__}: {exc}"
-        return report
-    chunks = len(changes)
-    report["dependency"] = {
-        "measured": [[v > 1e-7 for v in row] for row in changes],
-        "promised": [
-            [model.expected_dependence(o, i) for i in range(chunks)] for o in range(chunks)
-        ],
-        "changes": changes,
-    }
-    return report
-
-
-def _print_model_report(out: Console, report: dict[str, Any]) -> None:
-    out.print(
-        f"\nmodel claims: chunk_size={report['chunk_size']}, context_chunks="
-        f"{report['context_chunks']}, depth={report['depth']} (timestep "
-        f"{report['timestep_duration_sec']} s from the config)",
-        markup=False,
-    )
-    for line in report["claims"]:
-        out.print(f"  {line}", markup=False)
-    if "error" in report:
-        out.print(f"chunk dependencies: {report['error']}", markup=False)
-        return
-    dependency = report["dependency"]
-    out.print(
-        "\nchunk dependencies of the whole stack (rows: output chunk, columns: input chunk; "
-        "█ depends, · does not, ✗ measured differs from promised):",
-        markup=False,
-    )
-    out.print(dependency_picture(dependency["promised"], dependency["measured"]), markup=False)
-    out.print("")
-
-
-def _print_eval_geometry(out: Console, config: ProjectConfig) -> None:
-    settings = config.chunked
-    eval_config = settings.eval_config()
-    depth = config.model.depth if config.model else None
-    out.print(
-        f"\neval config: chunk_size={settings.eval_chunk_size}, context_sec={settings.eval_context_sec}"
-        f" -> {eval_config}",
-        markup=False,
-    )
-    for line in geometry(eval_config, settings.timestep_duration_sec, depth).lines():
-        out.print(f"  {line}", markup=False)
-    if eval_config.chunk_size is not None:
-        from .masks import create_dynamic_chunk_mask
-
-        chunk, context = eval_config.chunk_size, eval_config.context_chunks
-        seq_len = chunk * ((context if context is not None else 2) + 3)
-        mask = create_dynamic_chunk_mask(seq_len, eval_config)
-        out.print(f"\neval mask, T={seq_len} (rows: queries, █ = may attend):", markup=False)
-        out.print(block_picture(mask, chunk, max_tokens=24), markup=False)
-    out.print("")
+    report = build_report(target, config, profile_name, outcome.results, outcome.lost)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return report.exit_status
+    render_text(report, Console(highlight=False, soft_wrap=True))
+    if outcome.lost is not None:
+        Console(stderr=True, highlight=False).print(
+            f"chunkattn: error: {outcome.lost}; verify stopped", markup=False, soft_wrap=True
+        )
+    return report.exit_status
 
 
 # --------------------------------------------------------------------------- fuzz

@@ -106,39 +106,88 @@ def dependency_picture(promised: list[list[bool]], measured: list[list[bool]]) -
 
 @dataclass(frozen=True)
 class Geometry:
-    """What a chunk config means in tokens and seconds, for one layer and for a stack."""
+    """What a streaming geometry means in tokens (and seconds, where a timestep is declared), for
+    one layer and for the whole stack.
+
+    ``layer_context``: ``L`` of each layer (``None``: a global layer), or None when the depth is
+    unknown and ``context_chunks`` holds the one ``L``. ``left_reach``: tokens each layer's
+    convolutions reach left; ``lookahead_frames``: frames a token reads past its own patch.
+    """
 
     chunk_tokens: int | None
     context_chunks: int | None
-    timestep_sec: float
+    timestep_sec: float | None
     depth: int | None
+    layer_context: tuple[int | None, ...] | None = None
+    left_reach: int = 0
+    lookahead_frames: int = 0
+    samples_per_patch: int = 1
+    within_chunk: str = "full"
+
+    def _span(self, tokens: float) -> str:
+        """``tokens`` in tokens, and in seconds where the timestep is known."""
+        text = f"{tokens:g} tokens"
+        if self.timestep_sec is not None:
+            text += f" = {tokens * self.timestep_sec:.3g} s"
+        return text
 
     def lines(self) -> list[str]:
-        ts = self.timestep_sec
         if self.chunk_tokens is None:
             return ["full context: every token sees the whole utterance (no streaming)"]
-        c, l_ = self.chunk_tokens, self.context_chunks
-        out = [
-            f"chunk: {c} tokens = {c * ts:.3g} s; latency until a chunk's outputs: up to "
-            f"{c * ts:.3g} s (lookahead inside the chunk: up to {c - 1} tokens = {(c - 1) * ts:.3g} s)",
-        ]
-        if l_ is None:
-            out.append(
-                "left context: unlimited (every past chunk is visible; streaming state grows)"
-            )
-            return out
-        out.append(
-            f"left context per layer: {l_} chunks = {l_ * c} tokens = {l_ * c * ts:.3g} s "
-            f"(+ own chunk: window of up to {(l_ + 1) * c} tokens = {(l_ + 1) * c * ts:.3g} s)"
+        c, s = self.chunk_tokens, self.samples_per_patch
+        ahead = self.lookahead_frames / s
+        inside = (
+            "none (causal inside the chunk)"
+            if self.within_chunk == "causal"
+            else f"up to {self._span(c - 1)}"
         )
-        if self.depth:
-            d = self.depth
+        latency = f"{self._span(c + ahead)}"
+        if self.lookahead_frames:
+            latency += f" (the chunk + {self.lookahead_frames} lookahead frames)"
+        out = [
+            f"chunk: {self._span(c)}; latency until a chunk's outputs: {latency}; lookahead "
+            f"inside the chunk: {inside}"
+        ]
+        layers = self.layer_context
+        if layers is None:
+            layers = (self.context_chunks,) * (self.depth or 1)
+        reach = self.left_reach
+        conv = f" + {reach} tokens of convolution reach" if reach else ""
+        if len(set(layers)) == 1:
+            l_ = layers[0]
+            if l_ is None:
+                out.append(
+                    "left context: unlimited (every past chunk is visible; streaming state grows)"
+                )
+                return out
             out.append(
-                f"whole stack (depth {d}): left receptive field {d * l_} chunks = "
-                f"{d * l_ * c} tokens = {d * l_ * c * ts:.3g} s; lookahead stays within the chunk"
+                f"left context per layer: {l_} chunks = {self._span(l_ * c)}{conv} (+ own chunk: "
+                f"window of up to {self._span((l_ + 1) * c + reach)})"
             )
+        else:
+            shown = ", ".join("global" if l_ is None else str(l_) for l_ in layers)
+            out.append(f"left context per layer, in chunks: [{shown}]{conv}")
+        if self.depth:
+            if any(l_ is None for l_ in layers):
+                out.append(
+                    f"whole stack (depth {len(layers)}): left receptive field unlimited "
+                    "(a global layer sees every past chunk)"
+                )
+            else:
+                tokens = sum(l_ * c + reach for l_ in layers)
+                chunks = sum(l_ + -(-reach // c) for l_ in layers)
+                right = (
+                    f"; lookahead {self.lookahead_frames} frames past the chunk"
+                    if self.lookahead_frames
+                    else "; lookahead stays within the chunk"
+                )
+                out.append(
+                    f"whole stack (depth {len(layers)}): left receptive field "
+                    f"{self._span(tokens)} ({chunks} chunks at chunk level){right}"
+                )
         return out
 
 
-def geometry(config: ChunkConfig, timestep_sec: float, depth: int | None = None) -> Geometry:
+def geometry(config: ChunkConfig, timestep_sec: float | None, depth: int | None = None) -> Geometry:
+    """The geometry of one chunk config (the same ``L`` in every layer)."""
     return Geometry(config.chunk_size, config.context_chunks, timestep_sec, depth)

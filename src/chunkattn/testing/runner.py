@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hypothesis import Phase, Verbosity, given, settings
@@ -18,7 +19,7 @@ from .database import DatabaseLost, GuardedDatabase, record_failure, stored_case
 from .limits import TargetTimeout
 from .registry import Case, Check, CheckContext
 
-__all__ = ["BudgetSpent", "CheckResult", "identifier", "run_check"]
+__all__ = ["BudgetSpent", "CheckResult", "Outcome", "identifier", "run_check", "run_checks"]
 
 #: seconds a found failure may go on shrinking past the time budget before it is reported as is
 SHRINK_GRACE = 60.0
@@ -38,6 +39,46 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_checks` ran: one result per check run, and why it stopped early."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    #: the shared database went away (the results are what was found before)
+    lost: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status in ("pass", "skip") for r in self.results)
+
+
+def run_checks(
+    checks: Iterable[Check],
+    ctx: CheckContext,
+    profile: settings,
+    seeds: Mapping[str, list[Case]] | None = None,
+    *,
+    on_check: Callable[[str], None] | None = None,
+) -> Outcome:
+    """The one loop over selected checks that ``verify``, ``survey`` and ``doctor`` share: each
+    check's seeds replayed, then explored; ``on_check(name)`` before each (a progress bar).
+    A lost shared database ends the loop with what was found."""
+    outcome = Outcome()
+    for check in checks:
+        if on_check is not None:
+            on_check(check.name)
+        try:
+            outcome.results.append(
+                run_check(check, ctx, profile, (seeds or {}).get(check.name, []))
+            )
+        except DatabaseLost as exc:
+            if getattr(exc, "result", None) is not None:
+                outcome.results.append(exc.result)
+            outcome.lost = str(exc)
+            break
+    return outcome
 
 
 def identifier(name: str) -> str:

@@ -113,6 +113,11 @@ class Target:
         """Why a check that needs ``capability`` does not apply here, or None if it does."""
         if capability in self.capabilities:
             return None
+        if capability in ("mask", "sampler", "own") and not {"mask", "sampler"} & self.capabilities:
+            return (
+                f"{self.name} is a model target: no seed API or chunkattn config to check; "
+                "pass --impl MODULE for a seed API"
+            )
         return f"{self.name} has no {CAPABILITIES[capability]}"
 
     def with_timeout(self, seconds: float | None) -> Target:

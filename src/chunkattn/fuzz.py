@@ -14,6 +14,7 @@ that a pytest run cannot afford.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import multiprocessing
 import random
@@ -38,6 +39,7 @@ from .testing.database import DatabaseLost, open_database
 from .testing.limits import TargetTimeout
 from .testing.runner import run_check
 from .testing.seeds import add_seed, format_seeds
+from .verification import result_line
 
 __all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
 
@@ -273,18 +275,18 @@ def _report(
     interrupted: bool,
     checks: list,
 ) -> int:
-    styles = {"pass": "green", "fail": "bold red", "error": "bold red", "not run": "yellow"}
     failures, unexplored = [], 0
     for check in checks:
         tally = tallies[check.name]
-        result = tally.result
-        status = result.status if result is not None else "pass" if tally.examples else "not run"
+        result = tally.result or CheckResult(check.name, "pass")
+        status = (
+            result.status if tally.result is not None else "pass" if tally.examples else "not run"
+        )
         unexplored += status == "not run"
-        line = f"[{styles[status]}]{status.upper():<5}[/] {check.name:<28} {tally.examples:>7} examples"
-        if result is not None and result.status in ("fail", "error"):
-            line += f"  counterexample: {result.counterexample}  {result.message}"
+        if status in ("fail", "error"):
             failures.append((check.name, result))
-        out.print(line)
+        shown = dataclasses.replace(result, examples=tally.examples)
+        out.print(result_line(shown, examples_width=7, status=status))
     total = sum(t.examples for t in tallies.values())
     passed = len(checks) - len(failures) - unexplored
     out.print(

@@ -37,8 +37,9 @@ def survey_adapter(
     """
     from . import adapters
     from .loader import load_config
-    from .testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+    from .testing import CHECKS, CheckContext, load_target, profile_settings
     from .testing.limits import DEFAULT_TIMEOUT
+    from .testing.runner import run_checks
     from .testing.seeds import load_seeds
 
     module = adapters.load(name)
@@ -62,15 +63,10 @@ def survey_adapter(
     ctx = CheckContext(target, load_config() if config is None else config)
     settings = profile_settings(profile)
     seeds = load_seeds() if seeds is None else seeds
-    results = []
-    for check_name, check in CHECKS.items():
-        if not name_matches(check_name, select):
-            continue
-        if on_check is not None:
-            on_check(check_name)
-        results.append(run_check(check, ctx, settings, seeds.get(check_name, [])))
-    entry["ok"] = all(r.status in ("pass", "skip") for r in results)
-    entry["checks"] = [json_safe(r.as_dict()) for r in results]
+    checks = [check for name, check in CHECKS.items() if name_matches(name, select)]
+    outcome = run_checks(checks, ctx, settings, seeds, on_check=on_check)
+    entry["ok"] = outcome.ok
+    entry["checks"] = [json_safe(r.as_dict()) for r in outcome.results]
     return entry
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from ..core import WITHIN_CHUNK
 from ..importing import TargetError, import_target_module
 from .limits import DEFAULT_TIMEOUT, limited, time_limit
+from .model_target import limited_model_factory, load_model_factory
 
 __all__ = [
     "CAPABILITIES",
@@ -126,8 +127,6 @@ class Target:
             return self.unlimited.with_timeout(seconds)
         if not seconds:
             return self
-        from .model_target import limited_model_factory
-
         return dataclasses.replace(
             self,
             timeout=seconds,
@@ -210,8 +209,6 @@ def load_target(
         else:
             target = _from_module(impl, import_target_module(impl, "--impl"))
         if model is not None:
-            from .model_target import load_model_factory
-
             factory = load_model_factory(model)
             probe = factory(0)
             stream = probe.stream() if probe.stream else None

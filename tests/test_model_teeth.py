@@ -12,6 +12,7 @@ from hypothesis import Phase, settings
 
 from chunkattn.loader import load_config
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+from chunkattn.verification import model_claims
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 MODELS = Path(__file__).parent / "models"
@@ -55,3 +56,8 @@ def test_correct_model_passes(path: Path):
     flagged = {n: (r.counterexample, r.message) for n, r in results.items() if r.status != "pass"}
     assert not flagged, f"{path.stem} wrongly flagged: {flagged}"
     assert "model.lookahead" in results and "stream.equivalence" in results
+    claims = model_claims(load_target(model=f"{path}:make_model").model(0))
+    assert claims.error is None and claims.measured == claims.promised, (
+        f"{path.stem}: measured chunk dependencies {claims.measured} are not the promised "
+        f"{claims.promised}"
+    )

@@ -202,12 +202,14 @@ def _verify(args: argparse.Namespace) -> int:
     profile_name = active_profile_name(args.profile)
     profile = profile_settings(profile_name)
     db = args.db or os.environ.get("CHUNKATTN_DB")
+    screened = None
     if db:
         from hypothesis import settings
 
         from .testing.database import open_database
 
         profile = settings(profile, database=open_database(db))
+        screened = _set_aside(profile.database, db)
     seeds = load_seeds(args.seeds)
     checks = [c for name, c in CHECKS.items() if name_matches(name, args.select)]
     if not checks:
@@ -247,6 +249,8 @@ def _verify(args: argparse.Namespace) -> int:
         }
         if model_report is not None:
             report["model"] = json_safe(model_report)
+        if screened is not None:
+            report["set_aside"] = {"count": screened.set_aside, "reason": screened.reason}
         if lost is not None:
             report["error"] = lost
         print(json.dumps(report, indent=2))
@@ -264,7 +268,10 @@ def _verify(args: argparse.Namespace) -> int:
     )
     styles = {"pass": "green", "fail": "bold red", "error": "bold red", "skip": "yellow"}
     for r in results:
-        line = f"[{styles[r.status]}]{r.status.upper():<5}[/] {r.name:<28} {r.examples:>5} examples"
+        line = (
+            f"[{styles[r.status]}]{r.status.upper():<5}[/] {r.name:<28} {r.examples:>5} examples"
+            f" {r.seconds:>6.2f} s"
+        )
         if r.status in ("fail", "error"):
             line += f"  counterexample: {r.counterexample}  {r.message}"
         elif r.status == "skip":
@@ -284,6 +291,19 @@ def _verify(args: argparse.Namespace) -> int:
         )
         return EXIT_FAIL if failed else EXIT_USAGE
     return EXIT_OK if ok else EXIT_FAIL
+
+
+def _set_aside(database: Any, url: str) -> Any:
+    """Screen the stored failures of ``database``; say on stderr how many are set aside."""
+    from .testing.database import screen_failures
+
+    screened = screen_failures(database)
+    note = screened.note(url)
+    if note:
+        Console(stderr=True, highlight=False).print(
+            f"chunkattn: {note}", markup=False, soft_wrap=True
+        )
+    return screened
 
 
 def _model_report(target: Any, config: ProjectConfig) -> dict[str, Any]:
@@ -443,9 +463,13 @@ def _seeds(args: argparse.Namespace) -> int:
 def _validate_case(name: str, case: dict[str, Any]) -> None:
     """A new seed must at least be runnable: its keys must be what the check reads."""
     from .testing import CHECKS, CheckContext, CheckFailure, builtin_targets
+    from .testing.case_schema import validate
 
     if name not in CHECKS:
         raise ConfigError(f"unknown check; known: {', '.join(CHECKS)}", key=name)
+    reason = validate(name, case)
+    if reason is not None:
+        raise UsageError(f"seeds add: {name}: {reason}")
     try:
         CHECKS[name].run(CheckContext(builtin_targets()["chunkattn"]), case)
     except CheckFailure:

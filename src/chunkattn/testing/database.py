@@ -160,11 +160,13 @@ class StoredFailures:
         """The one line a run prints about the entries set aside (None if there are none)."""
         if not self.set_aside:
             return None
-        entries = "entry" if self.set_aside == 1 else "entries"
         return (
-            f"set aside {self.set_aside} stored {entries} in {where} that do not fit their "
-            f"check's case schema, never run (first: {self.reason})"
+            f"set aside {self.count_text()} in {where}, never run: they do not fit their "
+            f"check's case schema (first: {self.reason})"
         )
+
+    def count_text(self) -> str:
+        return f"{self.set_aside} stored {'entry' if self.set_aside == 1 else 'entries'}"
 
 
 def _problem(value: bytes) -> tuple[dict[str, Any] | None, str | None]:

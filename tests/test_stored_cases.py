@@ -21,7 +21,12 @@ import pytest
 import yaml
 
 from chunkattn.cli import main
-from chunkattn.testing.database import FAILURES_KEY, open_database, record_failure
+from chunkattn.testing.database import (
+    FAILURES_KEY,
+    open_database,
+    record_failure,
+    stored_failures,
+)
 from chunkattn.testing.seeds import load_seeds
 
 IMPLS = Path(__file__).parent / "impls"
@@ -190,3 +195,13 @@ def test_verify_reports_each_checks_seconds(capsys):
 
     code, out, err = _in_process(capsys, "verify", "--profile", "seeds", "-k", "mask.causality")
     assert re.search(r"^PASS\s+mask\.causality\s+\d+ examples\s+\d+\.\d\d s$", out, re.M), out
+
+
+def test_a_case_that_would_be_set_aside_is_not_stored(tmp_path):
+    """A counterexample pinned outside its check's bounds (a target's FIXED_GEOMETRY) stays
+    Hypothesis's own entry: storing it would only have every reader set it aside."""
+    database = open_database(str(tmp_path / "db"))
+    pinned = {"seq_len": 9, "chunk_size": 1000, "context_chunks": 0}
+    assert not record_failure(database, "mask.left_span", "wide_window", pinned)
+    assert record_failure(database, "mask.left_span", "t", GENUINE)
+    assert [e["case"] for e in stored_failures(database)] == [GENUINE]

@@ -327,8 +327,7 @@ def seeds_from_database(url: str, out: str | None) -> int:
     entries = screened.entries
     if screened.set_aside:
         Console(stderr=True, highlight=False).print(
-            f"chunkattn: left out {screened.count_text()}: they do not fit their check's case "
-            f"schema (first: {screened.reason})",
+            f"chunkattn: left out {screened.described()} (first: {screened.reason})",
             markup=False,
             soft_wrap=True,
         )

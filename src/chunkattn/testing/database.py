@@ -138,10 +138,13 @@ def _encode(check: str, target: str, case: Case) -> bytes:
 
 def record_failure(database: ExampleDatabase, check: str, target: str, case: Case) -> bool:
     """Keep the failing ``case`` of ``check`` on ``target``; False if it cannot be stored as JSON
-    (it then lives on only as Hypothesis's own entry)."""
+    or would be set aside when read (a case pinned outside the check's bounds by a target's
+    fixed geometry): it then lives on only as Hypothesis's own entry."""
     try:
         value = _encode(check, target, case)
     except (TypeError, ValueError):
+        return False
+    if _problem(value)[1] is not None:
         return False
     database.save(FAILURES_KEY, value)
     return True
@@ -160,13 +163,17 @@ class StoredFailures:
         """The one line a run prints about the entries set aside (None if there are none)."""
         if not self.set_aside:
             return None
-        return (
-            f"set aside {self.count_text()} in {where}, never run: they do not fit their "
-            f"check's case schema (first: {self.reason})"
-        )
+        return f"set aside {self.described(where)}, never run (first: {self.reason})"
 
-    def count_text(self) -> str:
-        return f"{self.set_aside} stored {'entry' if self.set_aside == 1 else 'entries'}"
+    def described(self, where: str = "") -> str:
+        """``6 stored entries [in WHERE] that do not fit their check's case schema``."""
+        one = self.set_aside == 1
+        return (
+            f"{self.set_aside} stored {'entry' if one else 'entries'}"
+            + (f" in {where}" if where else "")
+            + f" that {'does' if one else 'do'} not fit {'its' if one else 'their'} check's "
+            "case schema"
+        )
 
 
 def _problem(value: bytes) -> tuple[dict[str, Any] | None, str | None]:

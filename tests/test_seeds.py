@@ -123,3 +123,37 @@ def test_bad_seed_files_are_one_line_errors(tmp_path: Path, cli):
         err.strip()
         == f"chunkattn: error: {bad}: ceil.exactt: unknown check; did you mean ceil.exact?"
     )
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("{seq_len: abc, chunk_size: 3, context_chunks: 2}", "seq_len: expected an integer"),
+        ("{seq_len: 20000, chunk_size: 3, context_chunks: 2}", "seq_len: expected an integer"),
+        ("{seq_len: 9, chunk_size: 3}", "missing field 'context_chunks'"),
+        ("{seq_len: 9, chunk_size: 3, context_chunks: 1, stride: 2}", "unknown field 'stride'"),
+    ],
+)
+def test_seed_that_does_not_fit_its_check_is_one_line_error(tmp_path: Path, cli, case, reason):
+    bad = tmp_path / "seeds.yaml"
+    bad.write_text(
+        f"mask.left_span:\n  - {{seq_len: 7, chunk_size: 3, context_chunks: 0}}\n  - {case}\n"
+    )
+    code, out, err = cli("verify", "--seeds", str(bad), "-k", "mask.left_span")
+    assert code == 2 and not out
+    assert err.startswith(f"chunkattn: error: {bad}: mask.left_span: case 2: {reason}"), err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_seed_that_does_not_fit_is_a_pytest_usage_error(tmp_path: Path):
+    bad = tmp_path / "seeds.yaml"
+    bad.write_text("mask.left_span:\n  - {seq_len: 20000, chunk_size: 3, context_chunks: 2}\n")
+    result = run(
+        "-m", "pytest", "-q", "-p", "no:randomly", "--pyargs", "chunkattn.properties",
+        f"--seeds={bad}", "-k", "left_span", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert (
+        f"{bad}: mask.left_span: case 1: seq_len: expected an integer in [1, 640]" in result.stderr
+    )
+    assert "Traceback" not in result.stderr

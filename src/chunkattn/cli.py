@@ -195,12 +195,14 @@ def _verify(args: argparse.Namespace) -> int:
     profile_name = active_profile_name(args.profile)
     profile = profile_settings(profile_name)
     db = args.db or os.environ.get("CHUNKATTN_DB")
+    screened = None
     if db:
         from hypothesis import settings
 
         from .testing.database import open_database
 
         profile = settings(profile, database=open_database(db))
+        screened = _set_aside(profile.database, db)
     seeds = load_seeds(args.seeds)
     checks = [c for name, c in CHECKS.items() if name_matches(name, args.select)]
     if not checks:
@@ -218,6 +220,8 @@ def _verify(args: argparse.Namespace) -> int:
             on_check=lambda name: progress.update(task, description=name, completed=next(done)),
         )
     report = build_report(target, config, profile_name, outcome.results, outcome.lost)
+    if screened is not None:
+        report.set_aside = {"count": screened.set_aside, "reason": screened.reason}
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
         return report.exit_status
@@ -227,6 +231,19 @@ def _verify(args: argparse.Namespace) -> int:
             f"chunkattn: error: {outcome.lost}; verify stopped", markup=False, soft_wrap=True
         )
     return report.exit_status
+
+
+def _set_aside(database: Any, url: str) -> Any:
+    """Screen the stored failures of ``database``; say on stderr how many are set aside."""
+    from .testing.database import screen_failures
+
+    screened = screen_failures(database)
+    note = screened.note(url)
+    if note:
+        Console(stderr=True, highlight=False).print(
+            f"chunkattn: {note}", markup=False, soft_wrap=True
+        )
+    return screened
 
 
 # --------------------------------------------------------------------------- fuzz
@@ -311,9 +328,13 @@ def _seeds(args: argparse.Namespace) -> int:
 def _validate_case(name: str, case: dict[str, Any]) -> None:
     """A new seed must at least be runnable: its keys must be what the check reads."""
     from .testing import CHECKS, CheckContext, CheckFailure, builtin_targets
+    from .testing.case_schema import validate
 
     if name not in CHECKS:
         raise ConfigError(f"unknown check; known: {', '.join(CHECKS)}", key=name)
+    reason = validate(name, case)
+    if reason is not None:
+        raise UsageError(f"seeds add: {name}: {reason}")
     try:
         CHECKS[name].run(CheckContext(builtin_targets()["chunkattn"]), case)
     except CheckFailure:

@@ -35,7 +35,7 @@ from rich.live import Live
 from rich.table import Table
 
 from .testing import CHECKS, CheckContext, CheckResult, load_target, profile_settings
-from .testing.database import DatabaseLost, open_database
+from .testing.database import DatabaseLost, open_database, screen_failures
 from .testing.limits import TargetTimeout
 from .testing.runner import run_check
 from .testing.seeds import add_seed, format_seeds
@@ -144,7 +144,8 @@ def run_fuzz(
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     url = db or LOCAL_DB
-    open_database(url)  # unreachable: DatabaseLost, one line and exit 2 from the command
+    # unreachable: DatabaseLost, one line and exit 2 from the command
+    screened = screen_failures(open_database(url))
     torch.set_num_threads(1)
     campaign = Campaign(impl, model, url, timeout)
     target = load_target(impl, model, timeout=timeout)
@@ -159,6 +160,9 @@ def run_fuzz(
         f"database: {url}   seed: {seed}",
         markup=False,
     )
+    note = screened.note(url)
+    if note:
+        err.print(f"chunkattn: {note}", markup=False)
 
     deadline = time.monotonic() + max_time
     started = time.monotonic()
@@ -286,7 +290,7 @@ def _report(
         if status in ("fail", "error"):
             failures.append((check.name, result))
         shown = dataclasses.replace(result, examples=tally.examples)
-        out.print(result_line(shown, examples_width=7, status=status))
+        out.print(result_line(shown, examples_width=7, status=status, seconds=False))
     total = sum(t.examples for t in tallies.values())
     passed = len(checks) - len(failures) - unexplored
     out.print(
@@ -319,10 +323,16 @@ def _keep(failures: list[tuple[str, CheckResult]]) -> str:
 
 
 def seeds_from_database(url: str, out: str | None) -> int:
-    """``chunkattn seeds export``: the failing cases stored in ``url`` as regression seeds."""
-    from .testing.database import stored_failures
-
-    entries = [e for e in stored_failures(open_database(url)) if e["check"] in CHECKS]
+    """``chunkattn seeds export``: the failing cases stored in ``url`` as regression seeds;
+    entries that do not fit their check's case schema are left out, with one line saying so."""
+    screened = screen_failures(open_database(url))
+    entries = screened.entries
+    if screened.set_aside:
+        Console(stderr=True, highlight=False).print(
+            f"chunkattn: left out {screened.described()} (first: {screened.reason})",
+            markup=False,
+            soft_wrap=True,
+        )
     if out is None:
         grouped: dict[str, list] = {}
         for entry in entries:

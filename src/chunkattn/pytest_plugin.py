@@ -12,8 +12,9 @@ project's regression seeds, replayed first), ``--record-seeds`` (append each fai
 shrunk counterexample to that file), ``--chunkattn-profile NAME`` (or ``CHUNKATTN_PROFILE``),
 ``--chunkattn-timeout SECONDS`` (the limit on each call into the target), ``--chunkattn-db URL``
 (a shared example database, ``redis://HOST:PORT/N`` or a directory: the failures stored there
-are replayed first, and new ones stored). Each has a ``--chunkattn-*`` spelling too. The
-environment variables ``CHUNKATTN_IMPL``, ``CHUNKATTN_MODEL``, ``CHUNKATTN_SEEDS`` and
+are replayed first, and new ones stored; entries that do not fit their check's case schema are
+set aside, never run, and the summary says how many). Each has a ``--chunkattn-*`` spelling
+too. The environment variables ``CHUNKATTN_IMPL``, ``CHUNKATTN_MODEL``, ``CHUNKATTN_SEEDS`` and
 ``CHUNKATTN_DB`` are read only when chunkattn's checks run.
 """
 
@@ -24,6 +25,8 @@ import os
 import pytest
 
 _TARGETS = pytest.StashKey[list]()
+#: the line saying how many stored failures the shared database set aside (None: none)
+_SET_ASIDE = pytest.StashKey[str | None]()
 _OPTIONS = (
     "chunkattn_impl",
     "chunkattn_model",
@@ -122,9 +125,12 @@ def _activate(config: pytest.Config) -> list:
     except ValueError as exc:
         raise pytest.UsageError(f"--seeds: {exc}") from None
     try:
+        from .testing.database import screen_failures
         from .testing.pytest_support import shared_database
 
-        shared_database()
+        database = shared_database()
+        if database is not None:
+            config.stash[_SET_ASIDE] = screen_failures(database).note(database.url)
     except Exception as exc:
         raise pytest.UsageError(f"--chunkattn-db: {exc}") from None
     impl = config.getoption("chunkattn_impl") or os.environ.get("CHUNKATTN_IMPL")
@@ -152,6 +158,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # --impl/--model target keeps the pairing and is skipped with the reason (SPEC section 8)
     targets = applicable or targets
     metafunc.parametrize("check_ctx", targets, ids=[t.name for t in targets], indirect=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    note = terminalreporter.config.stash.get(_SET_ASIDE, None)
+    if note:
+        terminalreporter.write_line(f"chunkattn: {note}", yellow=True)
 
 
 @pytest.fixture(scope="session")
@@ -192,8 +204,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         from .testing.seeds import DEFAULT_PROJECT_SEEDS, add_seed
 
         path = os.environ.get("CHUNKATTN_SEEDS") or DEFAULT_PROJECT_SEEDS
-        if add_seed(path, check.name, failed_case):
-            report.sections.append(("chunkattn", f"recorded {check.name} {failed_case} in {path}"))
+        try:
+            if add_seed(path, check.name, failed_case):
+                report.sections.append(
+                    ("chunkattn", f"recorded {check.name} {failed_case} in {path}")
+                )
+        except ValueError as exc:  # a case pinned outside its check's bounds
+            report.sections.append(("chunkattn", f"could not record the failure: {exc}"))
     return report
 
 

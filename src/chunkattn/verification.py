@@ -65,6 +65,8 @@ class VerifyReport:
     #: the shared database went away mid-run (the results are what was found before)
     lost: str | None = None
     model: ModelClaims | None = None
+    #: stored database entries set aside by the case-schema screen: ``{"count", "reason"}``
+    set_aside: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,8 @@ class VerifyReport:
         }
         if self.model is not None:
             out["model"] = json_safe(self.model.as_dict())
+        if self.set_aside is not None:
+            out["set_aside"] = self.set_aside
         if self.lost is not None:
             out["error"] = self.lost
         return out
@@ -153,14 +157,18 @@ def build_report(
     return VerifyReport(target, config, profile, results, lost, claims)
 
 
-def result_line(result: CheckResult, examples_width: int = 5, status: str | None = None) -> str:
-    """One check's line (rich markup): status, name, examples, and the counterexample of a
-    failure or the reason of a skip."""
+def result_line(
+    result: CheckResult, examples_width: int = 5, status: str | None = None, seconds: bool = True
+) -> str:
+    """One check's line (rich markup): status, name, examples, seconds, and the counterexample
+    of a failure or the reason of a skip."""
     status = status or result.status
     line = (
         f"[{_STYLES[status]}]{status.upper():<5}[/] {result.name:<28} "
         f"{result.examples:>{examples_width}} examples"
     )
+    if status != "skip" and seconds:
+        line += f" {result.seconds:>6.2f} s"
     if status in ("fail", "error"):
         line += f"  counterexample: {result.counterexample}  {result.message}"
     elif status == "skip":

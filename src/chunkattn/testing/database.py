@@ -7,6 +7,10 @@ drew them; so beside them every failure found is also stored as its case (``{che
 case}`` as JSON under one key), which any later run replays as an explicit example whatever its
 strategies, and which ``chunkattn seeds export`` turns into regression seeds.
 
+Whoever can write to the database can write a case, so a stored entry is replayed only if it fits
+its check's case schema (:mod:`chunkattn.testing.case_schema`): any other is set aside, never run,
+and :func:`screen_failures` says how many and why.
+
 A database that cannot be reached, or goes away in the middle of a run, raises
 :class:`DatabaseLost` (a ``BaseException``, so Hypothesis does not take it for a failure of the
 check) with one line naming the database.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,8 +34,10 @@ __all__ = [
     "DatabaseError",
     "DatabaseLost",
     "GuardedDatabase",
+    "StoredFailures",
     "open_database",
     "record_failure",
+    "screen_failures",
     "stored_cases",
     "stored_failures",
 ]
@@ -131,35 +138,87 @@ def _encode(check: str, target: str, case: Case) -> bytes:
 
 def record_failure(database: ExampleDatabase, check: str, target: str, case: Case) -> bool:
     """Keep the failing ``case`` of ``check`` on ``target``; False if it cannot be stored as JSON
-    (it then lives on only as Hypothesis's own entry)."""
+    or would be set aside when read (a case pinned outside the check's bounds by a target's
+    fixed geometry): it then lives on only as Hypothesis's own entry."""
     try:
         value = _encode(check, target, case)
     except (TypeError, ValueError):
+        return False
+    if _problem(value)[1] is not None:
         return False
     database.save(FAILURES_KEY, value)
     return True
 
 
-def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
-    """Every ``{check, target, case}`` stored, in a stable order."""
-    entries = []
-    for value in database.fetch(FAILURES_KEY):
-        try:
-            entry = json.loads(value)
-        except ValueError:
-            continue
-        if (
-            isinstance(entry, dict)
-            and isinstance(entry.get("check"), str)
-            and isinstance(entry.get("target"), str)
-            and isinstance(entry.get("case"), dict)
-        ):
+@dataclass(frozen=True)
+class StoredFailures:
+    """What a database holds under :data:`FAILURES_KEY`: the entries that may be replayed, and
+    how many were set aside (with the first reason, one line) because they do not fit."""
+
+    entries: list[dict[str, Any]]
+    set_aside: int = 0
+    reason: str | None = None
+
+    def note(self, where: str) -> str | None:
+        """The one line a run prints about the entries set aside (None if there are none)."""
+        if not self.set_aside:
+            return None
+        return f"set aside {self.described(where)}, never run (first: {self.reason})"
+
+    def described(self, where: str = "") -> str:
+        """``6 stored entries [in WHERE] that do not fit their check's case schema``."""
+        one = self.set_aside == 1
+        return (
+            f"{self.set_aside} stored {'entry' if one else 'entries'}"
+            + (f" in {where}" if where else "")
+            + f" that {'does' if one else 'do'} not fit {'its' if one else 'their'} check's "
+            "case schema"
+        )
+
+
+def _problem(value: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The entry stored as ``value`` and None, or None and why it may not be replayed."""
+    from .case_schema import validate
+
+    try:
+        entry = json.loads(value)
+    except (ValueError, UnicodeDecodeError):
+        return None, f"not JSON: {bytes(value)[:40]!r}"
+    if not (
+        isinstance(entry, dict)
+        and isinstance(entry.get("check"), str)
+        and isinstance(entry.get("target"), str)
+        and "case" in entry
+    ):
+        return None, f"not a {{check, target, case}} object: {json.dumps(entry)[:60]}"
+    reason = validate(entry["check"], entry["case"])
+    if reason is not None:
+        return None, reason if reason.startswith("unknown check") else f"{entry['check']}: {reason}"
+    return entry, None
+
+
+def screen_failures(database: ExampleDatabase) -> StoredFailures:
+    """Every stored ``{check, target, case}`` that fits its check's case schema, in a stable
+    order; the others are counted, never returned."""
+    entries, reasons = [], []
+    for value in sorted(database.fetch(FAILURES_KEY)):
+        entry, reason = _problem(value)
+        if entry is None:
+            reasons.append(reason)
+        else:
             entries.append(entry)
-    return sorted(entries, key=lambda e: json.dumps(e, sort_keys=True))
+    entries.sort(key=lambda e: json.dumps(e, sort_keys=True))
+    return StoredFailures(entries, len(reasons), reasons[0] if reasons else None)
+
+
+def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
+    """Every ``{check, target, case}`` stored that fits its check, in a stable order."""
+    return screen_failures(database).entries
 
 
 def stored_cases(database: ExampleDatabase, check: str) -> list[Case]:
-    """The distinct failing cases of ``check`` stored in ``database`` (found on any target)."""
+    """The distinct failing cases of ``check`` stored in ``database`` (found on any target) that
+    fit its case schema: the only way runs read stored cases."""
     cases: list[Case] = []
     for entry in stored_failures(database):
         if entry["check"] == check and entry["case"] not in cases:

@@ -36,6 +36,8 @@ class CheckResult:
     examples: int = 0
     counterexample: Case | None = None
     message: str = ""
+    #: wall time of the check (replays and exploration), so a report shows where a run's time goes
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +112,25 @@ def run_check(
     :class:`~chunkattn.testing.database.DatabaseLost` (with ``.result``: the failure found, if
     any) when the shared database goes away.
     """
+    started = time.monotonic()
+    try:
+        result = _run(check, ctx, profile, seeds, seed, stop_at)
+    except DatabaseLost as exc:
+        if getattr(exc, "result", None) is not None:
+            exc.result.seconds = round(time.monotonic() - started, 3)
+        raise
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _run(
+    check: Check,
+    ctx: CheckContext,
+    profile: settings,
+    seeds: list[Case],
+    seed: int | None,
+    stop_at: float | None,
+) -> CheckResult:
     reason = check.skip_reason(ctx.target)
     if reason:
         return CheckResult(check.name, "skip", message=reason)

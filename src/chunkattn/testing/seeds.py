@@ -3,7 +3,9 @@
 chunkattn ships its own file (the SPEC's worked examples and known traps); a project adds its own
 (``--seeds FILE``, ``CHUNKATTN_SEEDS``, or ``chunkattn-seeds.yaml`` in the working directory).
 A failing property can be recorded into the project file (``chunkattn seeds add`` or pytest's
-``--record-seeds``), so a bug found once stays found.
+``--record-seeds``), so a bug found once stays found. Every case must fit its check's case schema
+(:mod:`chunkattn.testing.case_schema`); one that does not is an error naming the file, the check
+and the key.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from ..config import ConfigError
+from .case_schema import validate
 from .registry import CHECKS, Case
 
 __all__ = [
@@ -60,10 +63,18 @@ def _parse(text: str, source: str) -> dict[str, list[Case]]:
             close = difflib.get_close_matches(str(name), list(CHECKS), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise ConfigError(f"unknown check{hint}", key=str(name), source=source)
-        if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
-            raise ConfigError("must be a list of cases (mappings)", key=str(name), source=source)
+        if not isinstance(cases, list):
+            raise ConfigError("must be a list of cases", key=str(name), source=source)
+        for i, case in enumerate(cases):
+            _check_case(name, case, source, f"case {i + 1}")
         out[name] = cases
     return out
+
+
+def _check_case(name: str, case: Any, source: str, which: str) -> None:
+    reason = validate(name, case)
+    if reason is not None:
+        raise ConfigError(f"{which}: {reason}", key=name, source=source)
 
 
 def load_seeds(path: str | Path | None = None) -> dict[str, list[Case]]:
@@ -94,6 +105,7 @@ def add_seed(path: str | Path, name: str, case: dict[str, Any]) -> bool:
         close = difflib.get_close_matches(name, list(CHECKS), n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise ConfigError(f"unknown check{hint}", key=name, source=str(path))
+    _check_case(name, case, str(path), "new case")
     path = Path(path)
     existing = _parse(path.read_text(encoding="utf-8"), str(path)) if path.is_file() else {}
     cases = existing.setdefault(name, [])

@@ -12,7 +12,19 @@ from decimal import Decimal
 from hypothesis import strategies as st
 
 __all__ = [
+    "CEIL_MAX_CONTEXT_SEC",
+    "COMMON_CHUNKS",
+    "DEEP_MAX_CHUNK",
+    "DEEP_MAX_CONTEXT",
+    "DEEP_MAX_LEN",
+    "MASK_CHUNK_PAST_LEN",
+    "MASK_MAX_LEN",
+    "MAX_CONTEXT_CHUNKS",
+    "SAMPLER_MAX_CHUNK",
+    "SAMPLER_MAX_CONTEXT_SEC",
+    "SEED_MAX",
     "TIMESTEPS",
+    "TIMESTEP_RANGE",
     "ceil_cases",
     "context_chunks",
     "decimal_floats",
@@ -27,6 +39,39 @@ __all__ = [
 #: Patch durations seen in the field (seconds); most of them drift under float division.
 TIMESTEPS = (0.01, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.16, 0.2)
 
+# The bounds of the strategies below. The case schemas (:mod:`chunkattn.testing.case_schema`)
+# are built from the same constants: a stored case outside them is never replayed.
+
+#: decimal patch durations drawn besides :data:`TIMESTEPS` (seconds, as written)
+TIMESTEP_RANGE = ("0.001", "0.5")
+#: a pytest run's mask geometry: ``T`` in ``1..MASK_MAX_LEN``, ``C`` up to ``T + MASK_CHUNK_PAST_LEN``
+MASK_MAX_LEN = 48
+MASK_CHUNK_PAST_LEN = 4
+#: ``L`` besides ``None`` and ``0``
+MAX_CONTEXT_CHUNKS = 12
+#: a campaign's mask geometry (:func:`deep_mask_cases`)
+DEEP_MAX_LEN = 640
+DEEP_MAX_CHUNK = 64
+DEEP_MAX_CONTEXT = 128
+#: :func:`ceil_cases`: ``C`` up to this; boundaries ``n * C * ts`` with ``n`` up to
+#: ``CEIL_MAX_START``, searched up to ``CEIL_DRIFT_SEARCH`` further for a drifting one
+CEIL_MAX_CHUNK = 32
+CEIL_MAX_START = 300
+CEIL_DRIFT_SEARCH = 400
+CEIL_FREE_MAX = "40"
+#: the largest ``context_sec`` :func:`ceil_cases` draws (a boundary, plus a decimal step off it)
+CEIL_MAX_CONTEXT_SEC = (
+    max(
+        float(CEIL_FREE_MAX),
+        (CEIL_MAX_START + CEIL_DRIFT_SEARCH) * CEIL_MAX_CHUNK * float(TIMESTEP_RANGE[1]),
+    )
+    + 0.01
+)
+#: :func:`sampler_cases`: ``chunk_size_min`` up to this, ``chunk_size_max`` up to twice it
+SAMPLER_MAX_CHUNK = 40
+SAMPLER_MAX_CONTEXT_SEC = "30"
+SEED_MAX = 2**32 - 1
+
 
 def decimal_floats(low: str, high: str, places: int) -> st.SearchStrategy[float]:
     """Floats written with ``places`` decimals in ``[low, high]`` — the values people type."""
@@ -36,7 +81,7 @@ def decimal_floats(low: str, high: str, places: int) -> st.SearchStrategy[float]
 
 
 def timesteps() -> st.SearchStrategy[float]:
-    return st.one_of(st.sampled_from(TIMESTEPS), decimal_floats("0.001", "0.5", 3))
+    return st.one_of(st.sampled_from(TIMESTEPS), decimal_floats(*TIMESTEP_RANGE, 3))
 
 
 def probabilities() -> st.SearchStrategy[float]:
@@ -45,21 +90,23 @@ def probabilities() -> st.SearchStrategy[float]:
 
 
 def seeds() -> st.SearchStrategy[int]:
-    return st.integers(0, 2**32 - 1)
+    return st.integers(0, SEED_MAX)
 
 
-def context_chunks(max_value: int = 12) -> st.SearchStrategy[int | None]:
+def context_chunks(max_value: int = MAX_CONTEXT_CHUNKS) -> st.SearchStrategy[int | None]:
     """``L``: unlimited, zero (block-diagonal) or a few chunks."""
     return st.one_of(st.none(), st.just(0), st.integers(0, max_value))
 
 
 @st.composite
-def mask_cases(draw, max_len: int = 48, full_context: bool = False) -> dict:
+def mask_cases(draw, max_len: int = MASK_MAX_LEN, full_context: bool = False) -> dict:
     """``{seq_len, chunk_size, context_chunks}`` from ``T=1``, ``C`` up to past ``T``."""
     seq_len = draw(st.integers(1, max_len))
     if full_context and draw(st.booleans()):
         return {"seq_len": seq_len, "chunk_size": None, "context_chunks": None}
-    chunk = draw(st.one_of(st.integers(1, seq_len + 4), st.just(1), st.just(seq_len)))
+    chunk = draw(
+        st.one_of(st.integers(1, seq_len + MASK_CHUNK_PAST_LEN), st.just(1), st.just(seq_len))
+    )
     return {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": draw(context_chunks())}
 
 
@@ -68,7 +115,12 @@ COMMON_CHUNKS = (1, 2, 4, 8, 10, 16, 20, 25, 32, 40, 64)
 
 
 @st.composite
-def deep_mask_cases(draw, max_len: int = 640, max_chunk: int = 64, max_context: int = 128) -> dict:
+def deep_mask_cases(
+    draw,
+    max_len: int = DEEP_MAX_LEN,
+    max_chunk: int = DEEP_MAX_CHUNK,
+    max_context: int = DEEP_MAX_CONTEXT,
+) -> dict:
     """Long sequences with deep left context, for campaigns: a bug that shows only past
     ``L`` chunks of history (a table or fast path sized for the usual config) hides here."""
     chunk = draw(st.one_of(st.sampled_from(COMMON_CHUNKS), st.integers(1, max_chunk)))
@@ -95,7 +147,7 @@ def ceil_cases(draw) -> dict:
     enough to hide the drift, ``ceil(x - 1e-9)`` or ``ceil(round(x, 9))``, gives 7), or free
     decimals.
     """
-    chunk = draw(st.integers(1, 32))
+    chunk = draw(st.integers(1, CEIL_MAX_CHUNK))
     ts = draw(timesteps())
     kind = draw(
         st.sampled_from(
@@ -103,9 +155,9 @@ def ceil_cases(draw) -> dict:
         )
     )
     if kind == "free":
-        context = Decimal(repr(draw(decimal_floats("0", "40", draw(st.integers(0, 3))))))
+        context = Decimal(repr(draw(decimal_floats("0", CEIL_FREE_MAX, draw(st.integers(0, 3))))))
     else:
-        start = draw(st.integers(0, 300))
+        start = draw(st.integers(0, CEIL_MAX_START))
         step = Decimal(repr(ts)) * chunk
         context = step * start
         if kind.startswith("drift"):
@@ -114,7 +166,7 @@ def ceil_cases(draw) -> dict:
             context = next(
                 (
                     step * n
-                    for n in range(start, start + 400)
+                    for n in range(start, start + CEIL_DRIFT_SEARCH)
                     if _drifts(step * n, ts, chunk, direction)
                 ),
                 context,
@@ -135,12 +187,14 @@ def ceil_cases(draw) -> dict:
 
 
 @st.composite
-def sampler_cases(draw, max_chunk: int = 40) -> dict:
+def sampler_cases(draw, max_chunk: int = SAMPLER_MAX_CHUNK) -> dict:
     """Valid sampler arguments (as flat keys) with a seed."""
     cmin = draw(st.integers(1, max_chunk))
     cmax = draw(st.integers(cmin, cmin + max_chunk))
     places = draw(st.integers(0, 2))
-    a, b = sorted(draw(st.lists(decimal_floats("0", "30", places), min_size=2, max_size=2)))
+    a, b = sorted(
+        draw(st.lists(decimal_floats("0", SAMPLER_MAX_CONTEXT_SEC, places), min_size=2, max_size=2))
+    )
     return {
         "chunk_size_min": cmin,
         "chunk_size_max": cmax,

@@ -1,0 +1,113 @@
+"""Every check's case schema fits what its strategy draws, in both scopes, pinned or not; and
+holds what no strategy draws out."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chunkattn.testing import CHECKS, CheckContext, builtin_targets
+from chunkattn.testing.case_schema import SCHEMAS, Float, Int, ListOf, OneOf, Optional, validate
+from chunkattn.testing.seeds import load_seeds
+from chunkattn.testing.target import Target
+
+#: the fixed geometries the shipped adapters pin cases to (SLIDING_WINDOW, L = 0)
+PINNED = [
+    Target("pinned", fixed=(("chunk_size", 1),)),
+    Target("pinned", fixed=(("context_chunks", 0),)),
+]
+
+
+def test_every_check_has_a_schema():
+    missing = sorted(set(CHECKS) - set(SCHEMAS))
+    assert not missing, (
+        f"checks with no case schema: {', '.join(missing)}. Add each to SCHEMAS in "
+        "src/chunkattn/testing/case_schema.py with the field names, types and bounds of the "
+        "widest strategy it draws from; until then its stored cases are set aside and a "
+        "seeds file naming it is an error."
+    )
+    stale = sorted(set(SCHEMAS) - set(CHECKS))
+    assert not stale, f"case schemas for checks that are not registered: {', '.join(stale)}"
+
+
+def _scopes() -> list[tuple[str, str]]:
+    """Every check in the narrow scope, and in the wide one where its strategy differs there."""
+    target = builtin_targets()["chunkattn"]
+    pairs = []
+    for name, check in sorted(CHECKS.items()):
+        pairs.append((name, "narrow"))
+        narrow, wide = (check.strategy(CheckContext(target, wide=w)) for w in (False, True))
+        if repr(narrow) != repr(wide):
+            pairs.append((name, "wide"))
+    return pairs
+
+
+@pytest.mark.parametrize(("name", "scope"), _scopes())
+def test_strategy_cases_fit_the_schema(name, scope):
+    ctx = CheckContext(builtin_targets()["chunkattn"], wide=scope == "wide")
+    check = CHECKS[name]
+
+    @settings(
+        max_examples=5 if check.exhaustive else 50,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(check.strategy(ctx))
+    def fits(case):
+        for pinned in [case, *(t.pin(case) for t in PINNED if isinstance(case, dict))]:
+            reason = validate(name, pinned)
+            assert reason is None, f"{name} ({scope}) drew {pinned}, its schema says: {reason}"
+
+    fits()
+
+
+def test_shipped_seeds_fit():
+    for name, cases in load_seeds().items():
+        for case in cases:
+            assert validate(name, case) is None, (name, case)
+
+
+@pytest.mark.parametrize(
+    ("check", "case", "reason"),
+    [
+        ("mask.left_span", {"seq_len": "abc", "chunk_size": 3, "context_chunks": 2}, "seq_len: "),
+        ("mask.left_span", {"seq_len": 641, "chunk_size": 3, "context_chunks": 2}, "[1, 640]"),
+        ("mask.left_span", {"seq_len": 8, "chunk_size": 3.0, "context_chunks": 2}, "chunk_size"),
+        ("mask.left_span", {"seq_len": True, "chunk_size": 3, "context_chunks": 2}, "True"),
+        ("mask.left_span", {"seq_len": 8, "chunk_size": 3}, "missing field 'context_chunks'"),
+        ("mask.causality", {"seq_len": 8, "chunk_size": 3, "context_chunks": 1, "x": 1}, "'x'"),
+        ("mask.shape_dtype", {"seq_len": 49, "chunk_size": 3, "context_chunks": 1}, "seq_len"),
+        ("mask.caller_owns", {"seq_len": 4, "chunk_size": 2, "context_chunks": 1, "mutation": "x"}, "mutation"),
+        ("mask.small_scope", {"max_len": 10_000}, "max_len"),
+        ("mask.nope", {"seq_len": 4}, "unknown check 'mask.nope'"),
+        ("ceil.exact", {"context_sec": float("nan"), "timestep_duration_sec": 0.08, "chunk_size": 1}, "context_sec"),
+        ("sampler.reachable", {"chunk_size_min": 1, "chunk_size_max": 10, "context_sec_min": 0.0, "context_sec_max": 1.0, "timestep_duration_sec": 0.01, "chunkwise_prob": 0.5, "left_constrain_prob": 1.0, "seed": 0}, "chunkwise_prob"),
+        ("sampler.rejects_bad_input", {"chunk_size_min": 1, "chunk_size_max": 10**9, "context_sec_min": 0.0, "context_sec_max": 1.0, "timestep_duration_sec": 0.01, "chunkwise_prob": 0.5, "left_constrain_prob": 1.0, "seed": 0}, "chunk_size_max"),
+        ("config.sampler_matches", {"seed": 1}, "integer"),
+        ("model.finite", {"seed": 0, "noise": 0, "lengths": [1, 2, 3, 4, 5]}, "lengths"),
+        ("model.finite", {"seed": 0, "noise": 0, "lengths": [1, -1]}, "lengths[1]"),
+        ("stream.equivalence", {"seed": 0, "noise": 0, "frames": 10**6, "cuts": []}, "frames"),
+    ],
+)  # fmt: skip
+def test_cases_that_do_not_fit_are_named(check, case, reason):
+    got = validate(check, case)
+    assert got is not None and reason in got and "\n" not in got, got
+
+
+def test_vocabulary():
+    assert Int(0, 3).problem(3) is None and Int(0, 3).problem(4) and Int(0, 3).problem(False)
+    assert Float(0, 1).problem(1) is None and Float(0, 1).problem(float("inf"))
+    assert Float(0, 1, nonfinite=True).problem(float("nan")) is None
+    assert Optional(Int(0, 1)).problem(None) is None and Optional(Int(0, 1)).problem("0")
+    assert OneOf(True).problem(1) and OneOf(1).problem(1) is None
+    assert ListOf(Int(0, 1), 2).problem([0, 1]) is None and ListOf(Int(0, 1), 2).problem([0] * 3)
+    assert ListOf(Int(0, 1), 2).problem((0,))  # JSON and YAML give lists
+
+
+@given(st.integers(1, 640), st.integers(1, 64), st.one_of(st.none(), st.integers(0, 128)))
+def test_campaign_geometry_fits_the_geometry_checks(seq_len, chunk, context):
+    case = {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": context}
+    assert validate("mask.left_span", case) is None

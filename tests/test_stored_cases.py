@@ -1,0 +1,207 @@
+"""A shared database is a trust boundary: stored entries that do not fit their check's case schema
+are set aside, never run, with one line saying so; the genuine failure beside them still counts.
+
+The database is a real ``redis-server`` of the test's own on a loopback port (stopped by its own
+pid; skipped where Debian's ``redis-server`` is not installed) or a directory database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chunkattn.cli import main
+from chunkattn.testing.database import (
+    FAILURES_KEY,
+    open_database,
+    record_failure,
+    stored_failures,
+)
+from chunkattn.testing.seeds import load_seeds
+
+IMPLS = Path(__file__).parent / "impls"
+CORRECT = IMPLS / "correct_numpy.py"
+BUG = IMPLS / "campaign_odd_context_stride.py"
+REDIS_SERVER = shutil.which("redis-server")
+
+#: the failure BUG genuinely has, stored as any worker would store it
+GENUINE = {"seq_len": 20, "chunk_size": 2, "context_chunks": 3}
+#: what a stale client, a hand-made entry or a newer chunkattn may leave in a shared database
+BAD_ENTRIES = [
+    {"check": "mask.left_span", "target": "x", "case": {"seq_len": "abc", "chunk_size": 3, "context_chunks": 2}},
+    {"check": "mask.matches_reference", "target": "x", "case": {"seq_len": 20000, "chunk_size": 3, "context_chunks": 2}},
+    {"check": "mask.causality", "target": "x", "case": {"seq_len": 9, "chunk_size": 3, "context_chunks": 1, "stride": 2}},
+    {"check": "mask.own_chunk", "target": "x", "case": {"seq_len": 9, "chunk_size": 3}},
+    {"check": "mask.no_such_check", "target": "x", "case": {"seq_len": 9}},
+]  # fmt: skip
+NOT_JSON = b"\xff\x00 mask.left_span seq_len=abc"
+SET_ASIDE = len(BAD_ENTRIES) + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(params=["redis", "directory"])
+def poisoned(request, tmp_path):
+    """The URL of a database holding the bad entries beside one genuine failure."""
+    process = None
+    if request.param == "directory":
+        url = str(tmp_path / "db")
+    else:
+        if REDIS_SERVER is None:
+            pytest.skip("redis-server is not installed (Debian package redis-server)")
+        port = _free_port()
+        process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        for _ in range(100):
+            try:
+                open_database(url)
+                break
+            except BaseException:
+                time.sleep(0.05)
+        else:
+            process.kill()
+            pytest.fail(f"redis-server on port {port} did not come up")
+    database = open_database(url)
+    for entry in BAD_ENTRIES:
+        database.save(FAILURES_KEY, json.dumps(entry).encode())
+    database.save(FAILURES_KEY, NOT_JSON)
+    record_failure(database, "mask.left_span", str(BUG), GENUINE)
+    yield url
+    if process is not None:
+        process.kill()
+        process.wait(10)
+
+
+def _in_process(capsys, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(args))
+    return (code, *capsys.readouterr())
+
+
+def _set_aside_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if "set aside" in line]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_verify_sets_bad_entries_aside_and_replays_the_genuine_failure(poisoned, capsys):
+    # every stored entry replayed as it is would fail the correct implementation (TypeError on
+    # 'abc', KeyError on the missing field) and take minutes on seq_len 20000
+    run = subprocess.run(
+        [sys.executable, "-m", "chunkattn.cli", "verify", "--impl", str(CORRECT)]
+        + ["--db", poisoned, "--profile", "seeds", "-k", "mask.", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    line = _set_aside_line(run.stderr)
+    assert f"set aside {SET_ASIDE} stored entries in {poisoned}" in line
+    report = json.loads(run.stdout)
+    assert report["set_aside"]["count"] == SET_ASIDE
+    assert report["set_aside"]["reason"] in line
+    assert {c["status"] for c in report["checks"]} <= {"pass", "skip"}
+
+    code, out, err = _in_process(
+        capsys, "verify", "--impl", str(BUG), "--db", poisoned, "--profile", "seeds", "-k", "mask."
+    )
+    assert code == 1, out + err
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "mask.left_span" in failed[0], out
+    assert "stored failure replayed from the database" in failed[0] and "'seq_len': 20" in failed[0]
+    assert f"set aside {SET_ASIDE}" in _set_aside_line(err)
+
+
+def test_seeds_export_leaves_bad_entries_out(poisoned, capsys, tmp_path):
+    code, out, err = _in_process(capsys, "seeds", "export", "--db", poisoned)
+    assert code == 0, err
+    assert yaml.safe_load(out) == {"mask.left_span": [GENUINE]}
+    assert f"left out {SET_ASIDE} stored entries" in err and len(err.strip().splitlines()) == 1
+
+    found = tmp_path / "found.yaml"
+    code, out, err = _in_process(capsys, "seeds", "export", "--db", poisoned, "--out", str(found))
+    assert code == 0 and f"left out {SET_ASIDE}" in err, err
+    assert load_seeds(found)["mask.left_span"][-1] == GENUINE
+    assert yaml.safe_load(found.read_text()) == {"mask.left_span": [GENUINE]}
+
+
+@pytest.mark.parametrize("poisoned", ["directory"], indirect=True)
+def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path):
+    fuzz = subprocess.run(
+        [sys.executable, "-m", "chunkattn.cli", "fuzz", "--impl", str(CORRECT), "--db", poisoned]
+        + ["--workers", "1", "--max-time", "1", "-k", "mask.left_span"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert fuzz.returncode == 0, fuzz.stdout + fuzz.stderr
+    assert "PASS  mask.left_span" in fuzz.stdout
+    assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(fuzz.stderr)
+
+    plugin = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+        + ["--pyargs", "chunkattn.properties", "--impl", str(CORRECT), "--chunkattn-db", poisoned]
+        + ["--chunkattn-profile", "seeds", "-k", "left_span or own_chunk or causality"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plugin.returncode == 0, plugin.stdout + plugin.stderr[-2000:]
+    assert "3 passed" in plugin.stdout
+    assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(plugin.stdout)
+
+
+def test_verify_reports_each_checks_seconds(capsys):
+    started = time.monotonic()
+    code, out, err = _in_process(
+        capsys, "verify", "--profile", "precommit", "-k", "mask.[cs]*", "--json"
+    )
+    wall = time.monotonic() - started
+    assert code == 0, err
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert set(checks) == {
+        "mask.causality",
+        "mask.caller_owns",
+        "mask.shape_dtype",
+        "mask.small_scope",
+    }
+    seconds = [c["seconds"] for c in checks.values()]
+    assert all(isinstance(s, float) and s >= 0 for s in seconds)
+    assert 0 < sum(seconds) <= wall
+    assert checks["mask.small_scope"]["seconds"] > 0  # every small geometry: never instant
+
+    code, out, err = _in_process(capsys, "verify", "--profile", "seeds", "-k", "mask.causality")
+    assert re.search(r"^PASS\s+mask\.causality\s+\d+ examples\s+\d+\.\d\d s$", out, re.M), out
+
+
+def test_a_case_that_would_be_set_aside_is_not_stored(tmp_path):
+    """A counterexample pinned outside its check's bounds (a target's FIXED_GEOMETRY) stays
+    Hypothesis's own entry: storing it would only have every reader set it aside."""
+    database = open_database(str(tmp_path / "db"))
+    pinned = {"seq_len": 9, "chunk_size": 1000, "context_chunks": 0}
+    assert not record_failure(database, "mask.left_span", "wide_window", pinned)
+    assert record_failure(database, "mask.left_span", "t", GENUINE)
+    assert [e["case"] for e in stored_failures(database)] == [GENUINE]

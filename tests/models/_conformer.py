@@ -180,7 +180,7 @@ class Encoder:
         """``(B, frames, F)`` normalized frames starting at a patch boundary -> ``n`` tokens;
         missing frames at the end are zeros."""
         c = self.config
-        need = (n - 1) * c.samples_per_patch + c.span if n else 0
+        need = (n - 1) * c.samples_per_patch + c.span
         x = F.pad(x, (0, 0, 0, max(need - x.shape[1], 0)))[:, :need]
         b = x.shape[0]
         if c.frontend == "patch":
@@ -200,7 +200,7 @@ class Encoder:
 
     def split(self, t: torch.Tensor) -> torch.Tensor:
         b, n, _ = t.shape
-        return t.reshape(b, n, self.config.heads, -1).transpose(1, 2)
+        return t.reshape(b, n, self.config.heads, t.shape[-1] // self.config.heads).transpose(1, 2)
 
     def attention(self, i, p, h, q_pos, k_pos, key_ok, past):
         """Chunked attention of the new tokens ``h`` over ``past`` keys/values and their own.
@@ -274,6 +274,8 @@ class Encoder:
         c = self.config
         x = self.normalize(x.float(), lengths)
         n = -(-x.shape[1] // c.samples_per_patch)
+        if n == 0:
+            return torch.zeros(x.shape[0], 0, c.n_out)
         h = self.frontend(x, n)
         pos = torch.arange(n)
         token_ok = pos[None, :] < self.valid_tokens(lengths)[:, None]

@@ -108,6 +108,8 @@ class Conformer(nn.Module):
         b, frames, _ = x.shape
         x = x.float().masked_fill((torch.arange(frames)[None, :] >= lengths[:, None])[..., None], 0)
         patches = -(-frames // spp)
+        if patches == 0:
+            return torch.zeros(b, 0, self.g["classes"])
         x = F.pad(x, (0, 0, 0, patches * spp + right - frames))
         h = self.front(x.transpose(1, 2)).transpose(1, 2)[:, :patches]
         token_ok = torch.arange(patches)[None, :] < -(-lengths[:, None] // spp)

@@ -101,7 +101,7 @@ class Encoder:
             return torch.randn(*shape, generator=g)
 
         def dense(fan_in: int, fan_out: int, gain: float = 1.0) -> tuple[torch.Tensor, ...]:
-            return randn(fan_out, fan_in) * gain / math.sqrt(fan_in), 0.1 * randn(fan_out)
+            return randn(fan_out, fan_in) * gain / math.sqrt(fan_in), 0.5 * randn(fan_out)
 
         def norm(width: int = c.width) -> tuple[torch.Tensor, ...]:
             return 1 + 0.1 * randn(width), 0.1 * randn(width)

@@ -2,10 +2,11 @@
 padding a batch carries becomes ``-mean / std``, and the subsampling front end, whose
 convolutions read three frames past each patch, feeds it into the last valid tokens of every
 shorter row. WeNet's encoder applied ``global_cmvn`` to the padded batch right before
-``self.embed`` (the review comment on wenet-e2e/wenet#75: "features masked 0 ... is not 0 anymore
-after applying cmvn"; the fix proposed in wenet-e2e/wenet#2806: "padded positions (after CMVN)
-will leak into valid frames"; ESPnet's ``utterance_mvn`` had the same, espnet/espnet#6571). A
-row alone, or a full batch, or the stream is exact: only a padded batch differs."""
+``self.embed`` (wenet-e2e/wenet#2806: "Here CMVN is applied to padded frames. Since the
+embedding module contains convolution with right context, padded positions (after CMVN) will
+leak into valid frames"; the same was noted in review of wenet-e2e/wenet#75 for SpecAugment's
+zeroed features; ESPnet's ``utterance_mvn`` left ``-mean`` in the padding, espnet/espnet#6571).
+A row alone, a full batch or the stream is exact: only a padded batch differs."""
 
 from types import SimpleNamespace
 

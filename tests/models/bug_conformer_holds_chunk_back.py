@@ -1,10 +1,10 @@
 """Seeded bug: the stream rounds the front end's right context up to a whole look-ahead chunk:
 it emits chunk ``c`` only once chunk ``c + 1`` is complete, as block-processing encoders do
-with a look-ahead block (the ESPnet streaming conformer that "needs to fill the entire initial
-block ... before it can compute any encoder output", espnet/espnet#5729). Every output is
-exact, and the stream passes ``stream.equivalence``; but after ``k`` chunks and the 3
-right-context frames it has emitted ``k - 1`` chunks, not ``k``: the latency is a chunk more
-than the model needs and declares."""
+with a look-ahead block (ESPnet's streaming conformer "needs to fill the entire initial block
+with (downsampled) input frames before it can actually compute any encoder output",
+espnet/espnet#5729). Every output is exact, and the stream passes ``stream.equivalence``; but
+after ``k`` chunks and the 3 right-context frames it has emitted ``k - 1`` chunks, not ``k``:
+the latency is a chunk more than the model needs and declares."""
 
 from types import SimpleNamespace
 

@@ -16,10 +16,8 @@ from chunkattn.verification import model_claims
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 MODELS = Path(__file__).parent / "models"
-# the conformer catalogue (*_conformer_*.py) declares SPEC 9.1's attributes (per-layer
-# context_chunks, left_reach, lookahead_frames): it joins here with the checks that read them
-BUGS = sorted(p for p in MODELS.glob("bug_*.py") if "_conformer_" not in p.name)
-CORRECT = sorted(p for p in MODELS.glob("correct_*.py") if "_conformer_" not in p.name)
+BUGS = sorted(MODELS.glob("bug_*.py"))
+CORRECT = sorted(MODELS.glob("correct_*.py"))
 MODEL_CHECKS = [n for n, c in CHECKS.items() if {"model", "stream", "stream_state"} & set(c.needs)]
 
 
@@ -37,6 +35,9 @@ def _run(path: Path, names: list[str]) -> dict:
 
 def test_catalogue_is_large_enough():
     assert len(BUGS) >= 10 and len(CORRECT) >= 2
+    conformer_bugs = [p for p in BUGS if "_conformer_" in p.name]
+    conformers = [p for p in CORRECT if "_conformer_" in p.name]
+    assert len(conformer_bugs) >= 8 and len(conformers) >= 3
     assert all(c.stem for c in CORRECT if "absolute" in c.stem)
 
 

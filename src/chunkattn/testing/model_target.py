@@ -117,10 +117,13 @@ class ModelTarget:
 
     def window_chunks(self, cap: int = 12) -> int:
         """Chunks of input enough to see the stack's whole receptive field and past it on both
-        sides (at most ``cap``, so a deep stack stays cheap)."""
+        sides (at most ``cap``, so a deep stack stays cheap). A stack with an unlimited layer
+        gets the whole ``cap``: a layer that should be global but is windowed shows only past
+        its window, however wide that is."""
         span = self.left_span
-        left = span if span is not None else self.depth
-        return min(left + self.right_span + 3, cap)
+        if span is None:
+            return cap
+        return min(span + self.right_span + 3, cap)
 
 
 def _integer(obj: Any, name: str, where: str, minimum: int, default: Any = ..., none=False) -> Any:

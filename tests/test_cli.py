@@ -188,7 +188,10 @@ def test_verify_model_reports_claims_and_the_measured_dependencies(chunkattn):
     skip_lines = [line for line in run.stdout.splitlines() if line.startswith("SKIP")]
     assert len(skip_lines) <= 2, skip_lines
     assert re.search(r"SKIP\s+\d+ checks mask\.\*.*is a model target: no seed API", run.stdout)
-    assert not re.search(r"= [\d.]+ s\b", run.stdout) and "no timestep_sec declared: sizes in tokens" in run.stdout
+    assert (
+        not re.search(r"= [\d.]+ s\b", run.stdout)
+        and "no timestep_sec declared: sizes in tokens" in run.stdout
+    )
     assert "left receptive field" in run.stdout and "promised  measured" in run.stdout
     assert "✗" not in run.stdout.split("promised  measured")[1]
 

@@ -8,8 +8,9 @@ plain function of a :class:`ModelTarget`, so a user can call it from their own t
     from chunkattn.testing.model_checks import check_receptive_field
     check_receptive_field(my_model_target, in_chunk=2)
 
-Three white-box checks (backends agree, train/eval configs, gradient flow) run on chunkattn's
-own :class:`~chunkattn.model.TransformerModel` only.
+Two white-box checks (backends agree, train/eval configs) run on chunkattn's own
+:class:`~chunkattn.model.TransformerModel` only; its gradients are checked by the generic
+training-health checks (:mod:`chunkattn.testing.train_checks`), as any model's are.
 """
 
 from __future__ import annotations
@@ -477,12 +478,3 @@ def grad_flow_problems(report: dict[str, float | None]) -> list[str]:
         ],
     }
     return [f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names]
-
-
-@register("model.grad_flow", lambda ctx: model_cases(max_depth=2), needs="own", example_share=0.1)
-def model_grad_flow(ctx: CheckContext, case: Case) -> None:
-    """Every parameter gets a finite, non-zero gradient."""
-    model = build_model({**case, "samples_per_patch": 1}, dropout=0.1)
-    problems = grad_flow_problems(gradient_report(model, seed=case["seed"]))
-    if problems:
-        fail("; ".join(problems))

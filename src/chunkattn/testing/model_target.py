@@ -9,7 +9,10 @@
 - ``chunk_size``, ``context_chunks``, ``depth``: the geometry the model claims (``C`` tokens a
   chunk, ``L`` left chunks a layer or ``None``, attention layers);
 - optionally ``stream()``: a new stream with ``feed(frames (n, features)) -> (k, ...)``,
-  ``flush() -> (k, ...)`` and optionally ``state_size() -> int``.
+  ``flush() -> (k, ...)`` and optionally ``state_size() -> int``;
+- optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
+  ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
+  ``module(x, lengths)``): the training-health checks (SPEC section 9.2).
 
 A ``SimpleNamespace`` will do; :class:`ModelTarget` is the same as a dataclass::
 
@@ -51,6 +54,10 @@ class ModelTarget:
     context_chunks: int | None
     depth: int
     stream: Callable[[], Any] | None = None
+    #: the ``torch.nn.Module`` whose parameters are trained, and the forward as training runs
+    #: it (None: ``module.train()`` then ``module(x, lengths)``)
+    module: Any = None
+    train_forward: Callable[..., Any] | None = None
 
     @property
     def frames_per_chunk(self) -> int:
@@ -85,6 +92,7 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
     stream = getattr(obj, "stream", None)
     if stream is not None and not callable(stream):
         raise TargetError(f"{where}: stream must be a callable returning a new stream, or absent")
+    module, train_forward = _training_side(obj, where)
     return ModelTarget(
         forward=forward,
         features=attribute("features", 1),
@@ -93,7 +101,36 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         context_chunks=attribute("context_chunks", 0, optional=True),
         depth=attribute("depth", 1),
         stream=stream,
+        module=module,
+        train_forward=train_forward,
     )
+
+
+def _training_side(obj: Any, where: str) -> tuple[Any, Callable[..., Any] | None]:
+    """``module`` and ``train_forward``, validated (SPEC section 9.2); both optional."""
+    module = getattr(obj, "module", None)
+    train_forward = getattr(obj, "train_forward", None)
+    if module is not None:
+        import torch
+
+        if not isinstance(module, torch.nn.Module):
+            raise TargetError(
+                f"{where}: module must be the torch.nn.Module whose parameters are trained, "
+                f"got {type(module).__name__}"
+            )
+        if next(iter(module.parameters()), None) is None:
+            raise TargetError(f"{where}: module {type(module).__name__} has no parameters to train")
+    if train_forward is not None:
+        if not callable(train_forward):
+            raise TargetError(
+                f"{where}: train_forward must be a callable train_forward(x, lengths), "
+                f"got {type(train_forward).__name__}"
+            )
+        if module is None:
+            raise TargetError(
+                f"{where}: train_forward needs module (the torch.nn.Module whose parameters it trains)"
+            )
+    return module, train_forward
 
 
 def load_model_factory(spec: str) -> Callable[[int], ModelTarget]:
@@ -141,6 +178,8 @@ def limited_model_factory(
             model,
             forward=limited(model.forward, seconds, "forward"),
             stream=stream and (lambda: _LimitedStream(stream(), seconds)),
+            train_forward=model.train_forward
+            and limited(model.train_forward, seconds, "train_forward"),
         )
 
     return make
@@ -186,4 +225,5 @@ def chunkattn_model(seed: int = 0) -> ModelTarget:
         context_chunks=case["context_chunks"],
         depth=case["depth"],
         stream=lambda: StreamingEncoder(model),
+        module=model,
     )

@@ -45,6 +45,7 @@ CAPABILITIES = {
     "model": "model (pass --model MODULE:NAME)",
     "stream": "model stream()",
     "stream_state": "stream state_size() with a finite context_chunks",
+    "train": "model module (a torch.nn.Module to train: give the model target a module)",
     "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
 
@@ -71,6 +72,8 @@ class Target:
     #: the model streams (``stream()``), and its stream reports a bounded ``state_size()``
     model_streams: bool = False
     model_state: bool = False
+    #: the model exposes its ``module`` (the torch.nn.Module trained): the training-health checks
+    model_trains: bool = False
     #: the per-call limit in force, and this target without it (for checks that make thousands
     #: of tiny calls and put one limit around all of them)
     timeout: float | None = None
@@ -101,6 +104,8 @@ class Target:
             found.add("stream")
         if self.model_state:
             found.add("stream_state")
+        if self.model_trains:
+            found.add("train")
         if self.own:
             found.add("own")
         return frozenset(found)
@@ -217,6 +222,7 @@ def load_target(
                 model_streams=stream is not None,
                 model_state=callable(getattr(stream, "state_size", None))
                 and probe.context_chunks is not None,
+                model_trains=probe.module is not None,
             )
         if not target.capabilities:
             raise TargetError(
@@ -264,6 +270,7 @@ def builtin_targets() -> dict[str, Target]:
         source="chunkattn",
         model_streams=True,
         model_state=True,
+        model_trains=True,
     )
     out = {"chunkattn": own}
     for name, fn, is_ref in (

@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from ..config import ChunkedAttentionSettings, ModelSettings
@@ -39,8 +38,6 @@ __all__ = [
     "check_padding_invariance",
     "check_receptive_field",
     "dependency_matrix",
-    "grad_flow_problems",
-    "gradient_report",
     "model_cases",
     "target_model_cases",
 ]
@@ -434,47 +431,3 @@ def model_train_eval(ctx: CheckContext, case: Case) -> None:
             fail(
                 f"eval used {model.last_chunk_config}, not the eval config {model.eval_chunk_config}"
             )
-
-
-def gradient_report(
-    model: TransformerModel, frames: int = 0, seed: int = 0
-) -> dict[str, float | None]:
-    """Gradient norm of every parameter after one CTC backward through every participant and day
-    with full context (so every relative-position bucket is used); None = no gradient."""
-    s = model.settings
-    g = _noise(seed)
-    frames = frames or (2 * 128 + 8) * s.samples_per_patch
-    model.train()
-    model.zero_grad(set_to_none=True)
-    total = 0.0
-    days = range(s.nDays) if s.nDays else [None]
-    for participant, features in enumerate(s.features_list):
-        for day in days:
-            x = torch.randn(2, frames, features, generator=g)
-            lengths = torch.tensor([frames, frames // 2])
-            day_idx = None if day is None else torch.full((2,), day)
-            logits = model(x, lengths, participant, day_idx, chunk_config=ChunkConfig(None, None))
-            log_probs = logits.log_softmax(-1).transpose(0, 1)
-            targets = torch.randint(1, s.nClasses, (2, 5), generator=g)
-            loss = F.ctc_loss(
-                log_probs, targets, model.output_lengths(lengths), torch.tensor([5, 5])
-            )
-            total = total + loss
-    total.backward()
-    return {
-        name: (None if p.grad is None else float(p.grad.norm()))
-        for name, p in model.named_parameters()
-    }
-
-
-def grad_flow_problems(report: dict[str, float | None]) -> list[str]:
-    """What is wrong in a :func:`gradient_report`: parameters with no, zero or non-finite
-    gradient, one line per kind naming them (empty: every gradient is finite and non-zero)."""
-    kinds = {
-        "no gradient": [n for n, g in report.items() if g is None],
-        "zero gradient": [n for n, g in report.items() if g == 0.0],
-        "non-finite gradient": [
-            n for n, g in report.items() if g is not None and not math.isfinite(g)
-        ],
-    }
-    return [f"{kind}: {', '.join(names)}" for kind, names in kinds.items() if names]

@@ -5,8 +5,9 @@ seed API or part of it, and a model factory may come with it (``--model``):
 
 - ``create_dynamic_chunk_mask`` (with its ``ChunkConfig``, or chunkattn's): the ``mask.*`` checks;
 - ``ChunkConfigSampler``: the ``sampler.*`` and ``ceil.*`` checks;
-- a model factory ``NAME(seed)`` given as ``--model MODULE:NAME``: the ``model.*`` checks, and
-  the ``stream.*`` checks if its models stream;
+- a model factory ``NAME(seed)`` given as ``--model MODULE:NAME``: the ``model.*`` checks, the
+  ``stream.*`` checks if its models stream, and the training-health checks if they expose the
+  ``module`` they train;
 - chunkattn itself: also the ``config.*`` and white-box model checks.
 
 Each check runs where its capability exists and is skipped with the reason elsewhere; a target

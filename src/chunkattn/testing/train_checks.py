@@ -293,6 +293,11 @@ def check_overfits(
     if not trainable:
         fail("no parameter of the module has requires_grad: the optimizer has nothing to train")
     losses = overfit(model, steps=steps, seed=seed, chunks=chunks)
+    if losses and not math.isfinite(losses[-1]):
+        fail(
+            f"the loss became {losses[-1]} at Adam step {len(losses)} of one batch of {chunks} "
+            f"chunks (from {losses[0]:.4g}): a non-finite gradient or forward in training"
+        )
     fell, start, end = overfit_verdict(losses)
     if not fell:
         fail(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from rich.console import Console
 
 from chunkattn.doctor import diagnose
@@ -19,11 +20,20 @@ def test_default_config_is_healthy():
     assert all(f.ok for f in findings().values()), findings()
 
 
-def test_frozen_layer_is_named():
+def test_layer_frozen_on_purpose_is_reported_not_flagged():
+    """requires_grad=False is a choice (fine-tuning on a frozen front end), not a finding."""
     model = TransformerModel.from_config(None)
     model.blocks[1].ffn.up.weight.requires_grad_(False)
     grad = findings(model)["gradient flow"]
-    assert not grad.ok and "no gradient: blocks.1.ffn.up.weight" in grad.detail
+    assert grad.ok and "1 frozen: blocks.1.ffn.up.weight" in grad.detail
+
+
+def test_layer_used_for_no_participant_is_named():
+    """A parameter no participant's forward reaches (a second front end never used) is named."""
+    model = TransformerModel.from_config(None)
+    model.register_parameter("unused_gain", torch.nn.Parameter(torch.ones(3)))
+    grad = findings(model)["gradient flow"]
+    assert not grad.ok and "no gradient: unused_gain" in grad.detail
 
 
 def test_detached_layer_is_named():

@@ -148,7 +148,18 @@ def _build_parser() -> _Parser:
 
     doctor = sub.add_parser("doctor", help="tests pass but training fails: diagnose the model")
     doctor.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
-    doctor.add_argument("--steps", type=int, default=300, help="overfit budget in steps")
+    doctor.add_argument("--steps", type=_positive_int, default=300, help="overfit budget in steps")
+    doctor.add_argument(
+        "--model",
+        help="diagnose your own model instead: MODULE:NAME, a factory NAME(seed: int = 0) whose "
+        "model exposes module (SPEC section 9.2)",
+    )
+    doctor.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help="seconds each call into the model may take, as for verify",
+    )
 
     stream = sub.add_parser("stream-check", help="streaming equals the full forward; latency")
     stream.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
@@ -351,8 +362,12 @@ def _validate_case(name: str, case: dict[str, Any]) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .doctor import run_doctor
+    from .doctor import run_doctor, run_model_doctor
 
+    if args.model:
+        if args.config:
+            raise UsageError("doctor: give CONFIG (chunkattn's own model) or --model, not both")
+        return run_model_doctor(args.model, steps=args.steps, timeout=args.timeout)
     return run_doctor(load_config(args.config), steps=args.steps)
 
 

@@ -1,17 +1,23 @@
 """``chunkattn doctor``: the seed's "tests pass but training fails", checked for real.
 
-Builds the model from the config and reports, as a table: finiteness under the extreme configs
-the sampler can draw, gradient flow per parameter, whether one batch can be overfit, and the
-sampler's realised frequencies against the configured probabilities. Exit 0 healthy, 1 a finding.
+``chunkattn doctor [CONFIG]`` builds chunkattn's model from the config and reports, as a table:
+finiteness under the extreme configs the sampler can draw, gradient flow per parameter, whether
+one batch can be overfit, and the sampler's realised frequencies against the configured
+probabilities. ``chunkattn doctor --model MODULE:NAME`` does the same for the user's own model
+(SPEC section 9.2): forward and backward finite at the extremes (rows of length 0 and 1, padded
+rows), every parameter's gradient norm with the names of those without one, and the overfitting
+loss from start to end. Exit 0 healthy, 1 a finding (2, from the CLI: a bad config or target).
 
 A command, like :mod:`chunkattn.cli`: it sits on top of the library and the checks and imports
-down; the verdicts come from the same functions the registered checks use (``model.grad_flow``'s
-gradient report, ``sampler.probabilities``' binomial bound), never from a tolerance of its own.
+down; the verdicts come from the same functions the registered checks use (the training-health
+checks' gradient report and overfitting run, ``sampler.probabilities``' binomial bound), never
+from a tolerance of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -23,10 +29,21 @@ from .config import ProjectConfig
 from .core import ChunkConfig, ConfigError, context_chunks_for
 from .model import TransformerModel
 from .sampler import ChunkConfigSampler
-from .testing.own_model_checks import grad_flow_problems, gradient_report
+from .testing.model_target import ModelTarget
+from .testing.registry import CheckFailure
 from .testing.sampler_checks import binomial_consistent
+from .testing.train_checks import (
+    OVERFIT_FACTOR,
+    OVERFIT_STEPS,
+    GradientReport,
+    grad_flow_problems,
+    gradient_report,
+    nonfinite_gradients,
+    overfit,
+    overfit_verdict,
+)
 
-__all__ = ["Finding", "diagnose", "run_doctor"]
+__all__ = ["Finding", "diagnose", "diagnose_model", "run_doctor", "run_model_doctor", "sparkline"]
 
 
 @dataclass(frozen=True)
@@ -90,10 +107,55 @@ def _finiteness(model: TransformerModel, config: ProjectConfig) -> Finding:
     )
 
 
+def _own_views(model: TransformerModel) -> list[ModelTarget]:
+    """chunkattn's model as training targets, one per participant and day, so every
+    participant's front end and every day's input layer is reached."""
+    s = model.settings
+    days = range(s.nDays) if s.nDays else [None]
+    views = []
+    for participant, features in enumerate(s.features_list):
+        for day in days:
+
+            def train_forward(x, lengths, participant=participant, day=day):
+                model.train()
+                day_idx = None if day is None else torch.full((x.shape[0],), day)
+                return model(x, lengths, participant, day_idx)
+
+            views.append(
+                ModelTarget(
+                    forward=train_forward,
+                    features=features,
+                    samples_per_patch=s.samples_per_patch,
+                    chunk_size=1,
+                    context_chunks=None,
+                    depth=s.depth,
+                    module=model,
+                    train_forward=train_forward,
+                )
+            )
+    return views
+
+
 def _grad_flow(model: TransformerModel) -> Finding:
-    report = gradient_report(model)
-    problems = grad_flow_problems(report)
-    detail = f"all {len(report)} parameters get a finite, non-zero gradient"
+    """The training-health gradient report for every participant and day, merged: a parameter
+    learns if any of them gives it a nonzero gradient."""
+    frames = 24 * model.settings.samples_per_patch
+    reports = [
+        gradient_report(view, [frames, frames // 2, 1, 0], frames, seed=3)
+        for view in _own_views(model)
+    ]
+    norms = {
+        name: max((r.norms[name] for r in reports if r.norms[name] is not None), default=None)
+        for name in reports[0].norms
+    }
+    problems = grad_flow_problems(norms, limit=None)
+    bad = sorted({n for r in reports for n in nonfinite_gradients(r.norms)})
+    if bad:
+        problems.append(f"non-finite gradient: {', '.join(bad)}")
+    frozen = reports[0].frozen
+    detail = f"all {len(norms)} trainable parameters get a finite, nonzero gradient" + (
+        f" ({len(frozen)} frozen: {', '.join(frozen)})" if frozen else ""
+    )
     return Finding("gradient flow", not problems, "; ".join(problems) or detail)
 
 
@@ -173,7 +235,114 @@ def run_doctor(
     """Print the findings table; 0 healthy, 1 a finding."""
     out = Console(highlight=False, soft_wrap=True)
     findings = diagnose(config, model=model, steps=steps)
-    table = Table(title=f"chunkattn doctor: {config.source}")
+    return _print_findings(out, f"chunkattn doctor: {config.source}", findings)
+
+
+# --------------------------------------------------------------------------- the user's model
+
+#: blocks of a sparkline, lowest first
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 40) -> str:
+    """``values`` as a row of block characters (log scale, ``width`` at most), NaN as ``?``."""
+    if not values:
+        return ""
+    step = max(1, math.ceil(len(values) / width))
+    points = [values[i] for i in range(0, len(values), step)]
+    if points[-1] is not values[-1]:
+        points.append(values[-1])
+    logs = [math.log(v) if math.isfinite(v) and v > 0 else None for v in points]
+    finite = [v for v in logs if v is not None]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    span = high - low or 1.0
+    return "".join(
+        "?" if v is None else _SPARKS[round((v - low) / span * (len(_SPARKS) - 1))] for v in logs
+    )
+
+
+@dataclass(frozen=True)
+class ModelDiagnosis:
+    """The doctor's findings on a user's model, the gradient report they come from, and the
+    overfitting run's losses."""
+
+    findings: list[Finding]
+    gradients: GradientReport
+    losses: list[float]
+
+
+def _extreme_lengths(model: ModelTarget) -> list[int]:
+    """Rows of length 0 and 1, a padded row ending mid-patch, and a full row of 4 chunks."""
+    full = 4 * model.frames_per_chunk
+    return [full, max(1, full // 2 - 1), 1, 0]
+
+
+def _forward_finite(model: ModelTarget) -> Finding:
+    from .testing.model_checks import check_finite
+
+    lengths = _extreme_lengths(model)
+    try:
+        check_finite(model, lengths)
+    except CheckFailure as exc:
+        return Finding("forward finite", False, str(exc))
+    return Finding("forward finite", True, f"eval forward finite for lengths {lengths}")
+
+
+def _backward_rows(report: GradientReport, lengths: list[int]) -> list[Finding]:
+    bad = nonfinite_gradients(report.norms)
+    finite = Finding(
+        "backward finite",
+        not bad and math.isfinite(report.loss),
+        f"loss {report.loss:.4g}; non-finite gradients in {len(bad)} of {len(report.norms)} "
+        f"parameters: {', '.join(bad)}"
+        if bad or not math.isfinite(report.loss)
+        else f"loss and every gradient finite for lengths {lengths}",
+    )
+    problems = grad_flow_problems(report.norms, limit=None)
+    if not report.norms:
+        problems = [f"all {len(report.frozen)} parameters have requires_grad=False"]
+    learning = len(report.norms) - sum(g is None or g == 0.0 for g in report.norms.values())
+    detail = f"{learning} of {len(report.norms)} trainable parameters get a nonzero gradient"
+    if report.frozen:
+        detail += f"; {len(report.frozen)} frozen on purpose (requires_grad=False)"
+    flow = Finding("gradient flow", not problems, "; ".join([*problems, detail]))
+    return [finite, flow]
+
+
+def _overfit_row(model: ModelTarget, steps: int, console: Console) -> tuple[Finding, list[float]]:
+    if not any(p.requires_grad for p in model.module.parameters()):
+        return Finding("overfit one batch", False, "no parameter requires grad: nothing trains"), []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("overfitting one batch", total=steps)
+        losses = overfit(model, steps=steps, on_step=lambda step, loss: progress.advance(task))
+    fell, start, end = overfit_verdict(losses)
+    verdict = "met" if fell else "NOT met"
+    detail = (
+        f"loss {start:.4g} -> {end:.4g} in {len(losses)} Adam steps ({OVERFIT_FACTOR:g}x lower: "
+        f"{verdict})  {sparkline(losses)}"
+    )
+    return Finding("overfit one batch", fell, detail), losses
+
+
+def diagnose_model(
+    model: ModelTarget, *, steps: int = OVERFIT_STEPS, console: Console | None = None
+) -> ModelDiagnosis:
+    """The doctor's findings for a model target with a ``module`` (SPEC section 9.2)."""
+    if model.module is None:
+        raise ValueError(
+            "the model exposes no module: give it the torch.nn.Module whose parameters are "
+            "trained (ModelTarget(module=...), SPEC section 9.2)"
+        )
+    console = console or Console(stderr=True)
+    lengths = _extreme_lengths(model)
+    report = gradient_report(model, lengths, lengths[0], seed=0)
+    overfit_finding, losses = _overfit_row(model, steps, console)
+    findings = [_forward_finite(model), *_backward_rows(report, lengths), overfit_finding]
+    return ModelDiagnosis(findings, report, losses)
+
+
+def _print_findings(out: Console, title: str, findings: list[Finding]) -> int:
+    table = Table(title=title)
     table.add_column("check")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
@@ -183,3 +352,55 @@ def run_doctor(
     healthy = all(f.ok for f in findings)
     out.print("healthy" if healthy else f"{sum(not f.ok for f in findings)} finding(s)")
     return 0 if healthy else 1
+
+
+def run_model_doctor(spec: str, *, steps: int = OVERFIT_STEPS, timeout: float | None = None) -> int:
+    """``chunkattn doctor --model MODULE:NAME``: print the findings and every parameter's
+    gradient norm; 0 healthy, 1 a finding. A bad target raises ``TargetError`` (one line)."""
+    from .testing.limits import DEFAULT_TIMEOUT, TargetTimeout, limited
+    from .testing.target import TargetError, load_target
+
+    target = load_target(model=spec, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    model = target.model(0)
+    if model.module is None:
+        raise TargetError(
+            f"{spec}: exposes no module; doctor --model needs the torch.nn.Module whose "
+            "parameters are trained (module=..., SPEC section 9.2)"
+        )
+    if model.train_forward is None and target.timeout:
+        from .testing.train_checks import train_call
+
+        model = replace(
+            model, train_forward=limited(train_call(model), target.timeout, "train forward")
+        )
+    torch.set_num_threads(1)
+    out = Console(highlight=False, soft_wrap=True)
+    try:
+        diagnosis = diagnose_model(model, steps=steps)
+    except CheckFailure as exc:
+        raise TargetError(f"{spec}: {exc}") from None
+    except (Exception, TargetTimeout) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise TargetError(f"{spec}: the model failed: {exc.__class__.__name__}: {first}") from None
+    grads = Table(
+        title=f"gradient norm per parameter (one backward pass, lengths {_extreme_lengths(model)})"
+    )
+    grads.add_column("parameter")
+    grads.add_column("shape")
+    grads.add_column("gradient norm", justify="right")
+    shapes = {n: tuple(p.shape) for n, p in model.module.named_parameters()}
+    for name, norm in diagnosis.gradients.norms.items():
+        shown = (
+            "[bold red]NO GRADIENT[/]"
+            if norm is None
+            else "[bold red]0 (zero)[/]"
+            if norm == 0.0
+            else "[bold red]NaN/inf[/]"
+            if not math.isfinite(norm)
+            else f"{norm:.3g}"
+        )
+        grads.add_row(name, str(shapes[name]), shown)
+    for name in diagnosis.gradients.frozen:
+        grads.add_row(name, str(shapes[name]), "[dim]frozen[/]")
+    out.print(grads)
+    return _print_findings(out, f"chunkattn doctor: {spec}", diagnosis.findings)

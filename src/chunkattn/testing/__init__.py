@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     own_model_checks,
     sampler_checks,
     stream_checks,
+    train_checks,
 )
 from .model_target import ModelTarget
 from .profiles import PROFILES, active_profile_name, profile_settings

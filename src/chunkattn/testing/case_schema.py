@@ -12,7 +12,7 @@ schema and its strategy cannot drift apart.
 
 A new check needs an entry in :data:`SCHEMAS`::
 
-    SCHEMAS["model.grad_finite"] = _model_fields(lengths=ListOf(Int(0, 40), 4, min_len=1))
+    SCHEMAS["model.new_check"] = _model_fields(lengths=ListOf(Int(0, 40), 4, min_len=1))
 """
 
 from __future__ import annotations
@@ -341,7 +341,13 @@ SCHEMAS: dict[str, Schema] = {
     "model.finite": _model_fields(lengths=_LENGTHS),
     "model.backends_agree": _own_model(),
     "model.train_eval": _own_model(),
-    "model.grad_flow": _own_model(max_depth=2),
+    "model.grad_finite": _model_fields(
+        lengths=ListOf(Int(0, 40), max_len=3, min_len=1), pad=Int(0, 8)
+    ),
+    "model.grad_flow": _model_fields(
+        lengths=ListOf(Int(0, 40), max_len=3, min_len=1), chunks=Int(2, 4)
+    ),
+    "model.overfits": Record({"seed": Int(0, 7), "noise": Int(0, 7), "chunks": Int(1, 2)}),
     "stream.equivalence": _model_fields(frames=Int(1, 60), cuts=ListOf(Int(0, 60), max_len=8)),
     "stream.latency": _model_fields(chunks=Int(1, 4), cuts=ListOf(Int(0, 80), max_len=8)),
     "stream.bounded_state": _model_fields(piece=Int(1, 12)),

@@ -15,6 +15,9 @@
   ``lookahead_frames`` (frames a token reads past its own patch: a subsampling front end's right
   context), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
   that are causal inside).
+- optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
+  ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
+  ``module(x, lengths)``): the training-health checks (SPEC section 9.2).
 
 A ``SimpleNamespace`` will do; :class:`ModelTarget` is the same as a dataclass::
 
@@ -71,6 +74,11 @@ class ModelTarget:
     def __post_init__(self) -> None:
         if isinstance(self.context_chunks, list):  # one entry per layer, kept immutable
             object.__setattr__(self, "context_chunks", tuple(self.context_chunks))
+
+    #: the ``torch.nn.Module`` whose parameters are trained, and the forward as training runs
+    #: it (None: ``module.train()`` then ``module(x, lengths)``)
+    module: Any = None
+    train_forward: Callable[..., Any] | None = None
 
     @property
     def frames_per_chunk(self) -> int:
@@ -191,6 +199,7 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
     within = getattr(obj, "within_chunk", "full")
     if within not in WITHIN_CHUNK:
         raise TargetError(f"{where}: within_chunk must be one of {WITHIN_CHUNK}, got {within!r}")
+    module, train_forward = _training_side(obj, where)
     return ModelTarget(
         forward=forward,
         features=_integer(obj, "features", where, 1),
@@ -203,7 +212,36 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         lookahead_frames=_integer(obj, "lookahead_frames", where, 0, default=0),
         timestep_sec=None if timestep is None else float(timestep),
         within_chunk=within,
+        module=module,
+        train_forward=train_forward,
     )
+
+
+def _training_side(obj: Any, where: str) -> tuple[Any, Callable[..., Any] | None]:
+    """``module`` and ``train_forward``, validated (SPEC section 9.2); both optional."""
+    module = getattr(obj, "module", None)
+    train_forward = getattr(obj, "train_forward", None)
+    if module is not None:
+        import torch
+
+        if not isinstance(module, torch.nn.Module):
+            raise TargetError(
+                f"{where}: module must be the torch.nn.Module whose parameters are trained, "
+                f"got {type(module).__name__}"
+            )
+        if next(iter(module.parameters()), None) is None:
+            raise TargetError(f"{where}: module {type(module).__name__} has no parameters to train")
+    if train_forward is not None:
+        if not callable(train_forward):
+            raise TargetError(
+                f"{where}: train_forward must be a callable train_forward(x, lengths), "
+                f"got {type(train_forward).__name__}"
+            )
+        if module is None:
+            raise TargetError(
+                f"{where}: train_forward needs module (the torch.nn.Module whose parameters it trains)"
+            )
+    return module, train_forward
 
 
 def load_model_factory(spec: str) -> Callable[[int], ModelTarget]:
@@ -251,6 +289,8 @@ def limited_model_factory(
             model,
             forward=limited(model.forward, seconds, "forward"),
             stream=stream and (lambda: _LimitedStream(stream(), seconds)),
+            train_forward=model.train_forward
+            and limited(model.train_forward, seconds, "train_forward"),
         )
 
     return make

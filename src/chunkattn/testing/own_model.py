@@ -86,6 +86,7 @@ def model_target(model: TransformerModel) -> ModelTarget:
         depth=len(model.blocks),
         stream=lambda: StreamingEncoder(model),
         timestep_sec=model.chunked.timestep_duration_sec,
+        module=model,
     )
 
 

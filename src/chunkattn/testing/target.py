@@ -5,8 +5,9 @@ seed API or part of it, and a model factory may come with it (``--model``):
 
 - ``create_dynamic_chunk_mask`` (with its ``ChunkConfig``, or chunkattn's): the ``mask.*`` checks;
 - ``ChunkConfigSampler``: the ``sampler.*`` and ``ceil.*`` checks;
-- a model factory ``NAME(seed)`` given as ``--model MODULE:NAME``: the ``model.*`` checks, and
-  the ``stream.*`` checks if its models stream;
+- a model factory ``NAME(seed)`` given as ``--model MODULE:NAME``: the ``model.*`` checks, the
+  ``stream.*`` checks if its models stream, and the training-health checks if they expose the
+  ``module`` they train;
 - chunkattn itself: also the ``config.*`` and white-box model checks.
 
 Each check runs where its capability exists and is skipped with the reason elsewhere; a target
@@ -46,6 +47,7 @@ CAPABILITIES = {
     "model": "model (pass --model MODULE:NAME)",
     "stream": "model stream()",
     "stream_state": "stream state_size() with a finite context_chunks",
+    "train": "model module (a torch.nn.Module to train: give the model target a module)",
     "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
 
@@ -72,6 +74,8 @@ class Target:
     #: the model streams (``stream()``), and its stream reports a bounded ``state_size()``
     model_streams: bool = False
     model_state: bool = False
+    #: the model exposes its ``module`` (the torch.nn.Module trained): the training-health checks
+    model_trains: bool = False
     #: the per-call limit in force, and this target without it (for checks that make thousands
     #: of tiny calls and put one limit around all of them)
     timeout: float | None = None
@@ -102,6 +106,8 @@ class Target:
             found.add("stream")
         if self.model_state:
             found.add("stream_state")
+        if self.model_trains:
+            found.add("train")
         if self.own:
             found.add("own")
         return frozenset(found)
@@ -219,6 +225,7 @@ def load_target(
                 model_streams=stream is not None,
                 model_state=callable(getattr(stream, "state_size", None))
                 and probe.context_chunks is not None,
+                model_trains=probe.module is not None,
             )
         if not target.capabilities:
             raise TargetError(
@@ -266,6 +273,7 @@ def builtin_targets() -> dict[str, Target]:
         source="chunkattn",
         model_streams=True,
         model_state=True,
+        model_trains=True,
     )
     out = {"chunkattn": own}
     for name, fn, is_ref in (

@@ -33,6 +33,7 @@ CORRECT = (
     "model_local_attention:attention_causal_exact",
     "model_local_attention:transformer_dynamic_pos_bias",
     "model_x_transformers:decoder",
+    "model_hf_speech:seamless_m4t_v2_sdpa",
 )
 
 
@@ -119,6 +120,48 @@ def test_local_transformer_windowed_cache_drops_a_window_at_its_last_token():
     first, _ = _first_stream_gap(model)
     assert first == 5
     assert _first_stream_gap(_factory("model_local_attention:transformer_windowed")(seed=0))[0]
+
+
+def test_seamless_m4t_v2_eager_adds_its_bool_mask():
+    """transformers 5.24.0, SeamlessM4T v2 speech encoder under ``eager``: the chunk mask is a
+    4-D bool tensor, ``create_bidirectional_mask`` returns a prepared 4-D mask as it is, and
+    ``eager_attention_forward`` adds it to the scores (+1 visible, +0 hidden): nothing is
+    masked, so the first chunk reads later chunks and padding. ``sdpa`` (the same model) is
+    exact (``test_model_is_what_its_config_claims``)."""
+    from chunkattn.testing.model_checks import check_padding_invariance
+    from chunkattn.testing.model_target import as_model_target
+    from chunkattn.testing.registry import CheckFailure
+
+    model = _factory("model_hf_speech:seamless_m4t_v2_eager")(seed=0)
+    assert (model.chunk_size, model.context_chunks, model.left_reach) == (2, 1, 2)
+    problems = geometry.dependency_problems(model)
+    assert problems and problems[0].startswith("output chunk 0 depends on input chunk 1")
+    with pytest.raises(CheckFailure, match="padding leaks"):
+        check_padding_invariance(as_model_target(model), [3, 8], pad=2, seed=0)
+
+
+@pytest.mark.parametrize("impl", ["eager", "sdpa"])
+def test_phi4_audio_adds_its_bool_streaming_mask_to_the_bias(impl: str, monkeypatch):
+    """transformers 5.24.0, Phi-4-multimodal's audio encoder: ``attention_mask =
+    hs_mask.unsqueeze(1) + relative_attention_bias`` adds the bool streaming mask to the float
+    bias (+1 visible, +0 hidden), so no key is hidden under either implementation: the first
+    chunk reads the future. Made additive (0 / -inf), the same model measures exactly as
+    declared, which pins the cause."""
+    name = f"model_hf_speech:phi4_multimodal_audio_{impl}"
+    model = _factory(name)(seed=0)
+    problems = geometry.dependency_problems(model)
+    assert problems and problems[0].startswith("output chunk 0 depends on input chunk 1")
+
+    from transformers.models.phi4_multimodal import modeling_phi4_multimodal as phi4
+
+    embeddings = phi4.Phi4MultimodalAudioModel.forward_embeddings
+
+    def additive(self, hidden_states, masks):
+        hidden_states, hs_mask, masks = embeddings(self, hidden_states, masks)
+        return hidden_states, torch.where(hs_mask, 0.0, float("-inf")), masks
+
+    monkeypatch.setattr(phi4.Phi4MultimodalAudioModel, "forward_embeddings", additive)
+    assert geometry.dependency_problems(model) == []
 
 
 # ------------------------------------------------------------------ survey and verify

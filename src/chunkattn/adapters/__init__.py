@@ -71,6 +71,10 @@ MODEL_ADAPTERS = (
         for impl in ("eager", "sdpa", "flex")
     ),
     "model_x_transformers:decoder",
+    "model_hf_speech:seamless_m4t_v2_eager",
+    "model_hf_speech:seamless_m4t_v2_sdpa",
+    "model_hf_speech:phi4_multimodal_audio_eager",
+    "model_hf_speech:phi4_multimodal_audio_sdpa",
 )
 
 

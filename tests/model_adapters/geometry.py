@@ -47,7 +47,8 @@ def _chunks(model: Any) -> int:
     """Enough chunks to see the stack's left edge and past it."""
     left = model.context_chunks
     layers = left if isinstance(left, list) else [left] * model.depth
-    reach = sum(1 if lc is None else lc for lc in layers)
+    per_layer = -(-getattr(model, "left_reach", 0) // model.chunk_size)
+    reach = sum((1 if lc is None else lc) + per_layer for lc in layers)
     return min(reach + 3, 9)
 
 

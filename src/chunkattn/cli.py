@@ -121,10 +121,15 @@ def _build_parser() -> _Parser:
     )
     fuzz.add_argument("--seed", type=int, help="campaign seed (default: a fresh one, printed)")
 
-    survey = sub.add_parser("survey", help="check the field's own masks (every installed adapter)")
+    survey = sub.add_parser(
+        "survey", help="check the field's own masks and models (every installed adapter)"
+    )
     survey.add_argument("--json", action="store_true", help="print a JSON list, one per adapter")
     survey.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
     survey.add_argument("-k", dest="select", help="only checks whose name matches")
+    survey.add_argument(
+        "--kind", choices=("mask", "model"), help="only mask or only model adapters (default both)"
+    )
     survey.add_argument(
         "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
     )
@@ -278,7 +283,9 @@ def _fuzz(args: argparse.Namespace) -> int:
 def _survey(args: argparse.Namespace) -> int:
     from .survey import run_survey
 
-    return run_survey(args.json, args.profile, select=args.select, timeout=args.timeout)
+    return run_survey(
+        args.json, args.profile, select=args.select, timeout=args.timeout, kind=args.kind
+    )
 
 
 # --------------------------------------------------------------------------- mask

@@ -1,9 +1,11 @@
 """``chunkattn survey``: every adapter whose library is installed, checked (SPEC section 11).
 
-For each adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
+For each mask adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
 ``chunkattn.adapters.NAME`` is loaded and run through the same checks, profile, regression
-seeds and config as ``chunkattn verify --impl chunkattn.adapters.NAME --profile PROFILE``, so
-the two always give the same verdict. One row per adapter (library, version, variant and
+seeds and config as ``chunkattn verify --impl chunkattn.adapters.NAME --profile PROFILE``; for
+each model adapter in :data:`~chunkattn.adapters.MODEL_ADAPTERS` (``kind`` ``"model"``), the
+factory ``chunkattn.adapters.MODULE:FACTORY`` as ``chunkattn verify --model TARGET``, so the
+two always give the same verdict. A model that cannot be built or run is that entry's error. One row per adapter (library, version, variant and
 mapping, checks passed / failed / skipped), then each failure with its shrunk counterexample.
 Exit 1 if any adapter failed, 0 otherwise.
 """
@@ -29,11 +31,15 @@ def survey_adapter(
     timeout: float | None = None,
     on_check: Any = None,
 ) -> dict[str, Any]:
-    """One adapter's survey entry: ``{"adapter", "target", "library", "version", "variant",
-    "mapping", "installed", "ok", "checks"}``; ``ok`` is None when its library is missing.
+    """One adapter's survey entry: ``{"adapter", "kind", "target", "library", "version",
+    "variant", "mapping", "installed", "ok", "checks"}`` (and ``"error"`` for a model that
+    cannot be built); ``ok`` is None when its library is missing, with the reason in
+    ``"skipped"``.
 
-    ``name`` is an adapter of :data:`~chunkattn.adapters.ADAPTERS` or any dotted target
-    module (metadata it lacks is left empty). ``on_check(name)`` is called before each check runs.
+    ``name`` is an adapter of :data:`~chunkattn.adapters.ADAPTERS` or
+    :data:`~chunkattn.adapters.MODEL_ADAPTERS`, any dotted target module, or a model target
+    ``MODULE:FACTORY`` (metadata it lacks is left empty). ``on_check(name)`` is called before
+    each check runs.
     """
     from . import adapters
     from .loader import load_config
@@ -41,25 +47,42 @@ def survey_adapter(
     from .testing.limits import DEFAULT_TIMEOUT
     from .testing.runner import run_checks
     from .testing.seeds import load_seeds
+    from .testing.target import TargetError
 
     module = adapters.load(name)
+    kind = adapters.kind(name)
     available = getattr(module, "available", None)
     version = getattr(module, "version", None)
     installed = bool(available()) if callable(available) else True
+    variant = getattr(module, "VARIANT", ""), getattr(module, "MAPPING", "")
+    if kind == "model":
+        variant = getattr(module, "FACTORIES", {}).get(name.rpartition(":")[2], ("", ""))
     entry: dict[str, Any] = {
         "adapter": name,
+        "kind": kind,
         "target": adapters.target_name(name),
         "library": getattr(module, "LIBRARY", ""),
         "version": version() if installed and callable(version) else None,
-        "variant": getattr(module, "VARIANT", ""),
-        "mapping": getattr(module, "MAPPING", ""),
+        "variant": variant[0],
+        "mapping": variant[1],
         "installed": installed,
         "ok": None,
         "checks": [],
     }
     if not installed:
+        entry["skipped"] = f"{entry['library'] or name} is not installed"
         return entry
-    target = load_target(entry["target"], timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+    limit = DEFAULT_TIMEOUT if timeout is None else timeout
+    try:
+        if kind == "model":
+            target = load_target(model=entry["target"], timeout=limit)
+        else:
+            target = load_target(entry["target"], timeout=limit)
+    except TargetError as exc:
+        if kind == "mask":
+            raise
+        entry["ok"], entry["error"] = False, str(exc)
+        return entry
     ctx = CheckContext(target, load_config() if config is None else config)
     settings = profile_settings(profile)
     seeds = load_seeds() if seeds is None else seeds
@@ -77,12 +100,14 @@ def run_survey(
     adapters: Sequence[str] | None = None,
     select: str | None = None,
     timeout: float | None = None,
+    kind: str | None = None,
 ) -> int:
     """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
     :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
 
     ``adapters``: names to survey instead of all of them; ``select``: only checks whose name
-    matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target.
+    matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target;
+    ``kind``: ``"mask"`` or ``"model"`` adapters only (default both).
     """
     import torch
     from rich.console import Console
@@ -97,7 +122,12 @@ def run_survey(
     profile_settings(profile)  # an unknown profile is a usage error before anything runs
     # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
     torch.set_num_threads(1)
-    names = list(registry.ADAPTERS if adapters is None else adapters)
+    if kind not in (None, "mask", "model"):
+        raise ValueError(f"survey --kind: {kind!r} is not one of mask, model")
+    every = (*registry.ADAPTERS, *registry.MODEL_ADAPTERS)
+    names = [
+        n for n in (every if adapters is None else adapters) if kind in (None, registry.kind(n))
+    ]
     config, seeds = load_config(), load_seeds()
     progress = progress_bar("survey", 52, disable=as_json)
     entries = []
@@ -130,11 +160,15 @@ def run_survey(
         title=f"chunkattn survey (profile {profile})", title_justify="left", show_lines=True
     )
     table.add_column("adapter: variant, mapping", ratio=1, overflow="fold")
+    table.add_column("kind", no_wrap=True)
     table.add_column("library", no_wrap=True)
     table.add_column("pass/fail/skip", justify="right", no_wrap=True)
     for e in entries:
         if not e["installed"]:
             library, counts = f"{escape(e['library'])}\n[yellow]not installed[/]", "-"
+        elif "error" in e:
+            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+            counts = "[bold red]error[/]"
         else:
             bad = sum(c["status"] in ("fail", "error") for c in e["checks"])
             library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
@@ -148,11 +182,14 @@ def run_survey(
         table.add_row(
             f"[bold]{escape(e['adapter'])}[/]\n{escape(e['variant'])}\n"
             f"[dim]{escape(e['mapping'])}[/]",
+            e["kind"],
             library,
             counts,
         )
     out.print(table)
     for e in entries:
+        if "error" in e:
+            out.print(f"[bold red]ERROR[/] {escape(e['adapter'])}: {escape(e['error'])}")
         for c in e["checks"]:
             if c["status"] in ("fail", "error"):
                 detail = (

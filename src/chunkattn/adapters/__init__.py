@@ -12,6 +12,11 @@ are imported only when a mask is asked for, so a missing one is detected, not an
 flash-attention, Hugging Face) onto ``ChunkConfig`` and wraps a user's own mask function
 written in one of them.
 
+Model adapters (``model_*`` modules, ``KIND = "model"``) build a library's real model from a
+small random-initialized config and map it onto the model-target protocol (SPEC sections 9,
+9.1): ``chunkattn verify --model chunkattn.adapters.MODULE:FACTORY``. Each module lists its
+factories in ``FACTORIES`` (name -> variant, mapping); :data:`MODEL_ADAPTERS` names them.
+
 Not here, and why: NeMo, ESPnet, FunASR and SpeechBrain pin or pull their own torch builds and
 hundreds of megabytes of dependencies (installing them would replace the torch under test);
 WeNet is not on PyPI; flash-attention and xFormers need CUDA. Their conventions are in
@@ -24,7 +29,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["ADAPTERS", "available", "installed", "load", "target_name"]
+__all__ = [
+    "ADAPTERS",
+    "MODEL_ADAPTERS",
+    "available",
+    "installed",
+    "kind",
+    "load",
+    "target_name",
+]
 
 #: every adapter, in the order ``chunkattn survey`` reports them
 ADAPTERS = (
@@ -39,19 +52,55 @@ ADAPTERS = (
 )
 
 
+#: every model adapter, ``MODULE:FACTORY`` in this package, in the order the survey reports them
+MODEL_ADAPTERS = (
+    *(
+        f"model_local_attention:{f}"
+        for f in (
+            "attention",
+            "attention_causal",
+            "attention_causal_exact",
+            "transformer",
+            "transformer_windowed",
+            "transformer_dynamic_pos_bias",
+        )
+    ),
+    *(
+        f"model_hf_decoders:{family}_{impl}"
+        for family in ("mistral", "qwen2", "qwen2_mixed", "gemma3", "llama4", "llama4_chunked")
+        for impl in ("eager", "sdpa", "flex")
+    ),
+    "model_x_transformers:decoder",
+    "model_hf_speech:seamless_m4t_v2_eager",
+    "model_hf_speech:seamless_m4t_v2_sdpa",
+    "model_hf_speech:phi4_multimodal_audio_eager",
+    "model_hf_speech:phi4_multimodal_audio_sdpa",
+)
+
+
+def kind(name: str) -> str:
+    """``"model"`` for a model adapter (``MODULE:FACTORY``), ``"mask"`` otherwise."""
+    return "model" if ":" in name else "mask"
+
+
 def target_name(name: str) -> str:
-    """What ``chunkattn verify --impl`` takes for adapter ``name``; any other target (a dotted
-    module or a ``.py`` path with the same metadata) is taken as it is."""
-    return f"{__name__}.{name}" if name in ADAPTERS else name
+    """What ``chunkattn verify --impl`` (a mask adapter) or ``--model`` (a model adapter)
+    takes for adapter ``name``; any other target (a dotted module or a ``.py`` path with the
+    same metadata, or ``MODULE:FACTORY``) is taken as it is."""
+    if name in ADAPTERS or name in MODEL_ADAPTERS:
+        return f"{__name__}.{name}"
+    return name
 
 
 def load(name: str) -> ModuleType:
-    """The adapter module ``name`` (cheap: its library is not imported)."""
-    if name in ADAPTERS:
-        return importlib.import_module(target_name(name))
+    """The adapter module ``name`` (cheap: its library is not imported); for a model adapter
+    ``MODULE:FACTORY``, the module."""
+    module = name.rpartition(":")[0] if kind(name) == "model" else name
+    if name in ADAPTERS or name in MODEL_ADAPTERS:
+        return importlib.import_module(f"{__name__}.{module}")
     from ..testing.target import import_target_module
 
-    return import_target_module(name)
+    return import_target_module(module)
 
 
 def available(name: str) -> bool:
@@ -60,5 +109,5 @@ def available(name: str) -> bool:
 
 
 def installed() -> list[str]:
-    """The adapters whose library is installed."""
-    return [name for name in ADAPTERS if available(name)]
+    """The mask and model adapters whose library is installed."""
+    return [name for name in (*ADAPTERS, *MODEL_ADAPTERS) if available(name)]

@@ -1,0 +1,237 @@
+"""Hugging Face transformers' decoders with windowed or chunked layers, as model targets
+(SPEC sections 9, 9.1 and 11): Mistral, Qwen2, Gemma 3 and Llama 4's text model, built from
+small random-initialized configs (no download), each under the attention implementations that
+run on the CPU (``eager``, ``sdpa``, ``flex_attention``), with the library's own
+``DynamicCache`` as the stream.
+
+Library: ``transformers`` (public API only: ``*Config``, ``*Model._from_config(...,
+attn_implementation=...)``, ``DynamicCache(config=...)`` and its ``layers``).
+Mapping: a decoder reads ``inputs_embeds``: ``features = hidden_size``, one frame a token
+(``samples_per_patch = 1``), the output is ``last_hidden_state``; ``lengths`` become a
+right-padding ``attention_mask``. A sliding window of ``W`` tokens counts the current token
+(``masking_utils.sliding_window_overlay``: ``kv_idx > q_idx - sliding_window``), so a sliding
+layer is ``C = 1``, ``L = W - 1``; a full layer is ``L = None``. Llama 4's chunked layers
+(``attention_chunk_size = C``, ``chunked_overlay``) see their own chunk up to the query and no
+earlier chunk: ``L = 0`` with ``within_chunk = "causal"``; its NoPE layers are full.
+Mixed stacks declare ``context_chunks`` per layer (SPEC 9.1).
+Stream: one ``DynamicCache(config=...)`` fed each piece with its absolute ``position_ids``; the
+tokens the cache holds (summed over layers) are its ``state_size``. transformers gives sliding
+and chunked layers a ``DynamicSlidingWindowLayer`` that keeps ``W - 1`` tokens (its docstring:
+``min(seq_len, sliding_window)``), so a correct cache's state is bounded.
+
+The seed picks the weights and, for seeds other than 0, a small geometry (window 2 to 4 tokens,
+chunk 2 to 4, depth 1 to 3), so checks that draw seeds explore the corners.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from ._common import Library
+
+LIBRARY = "transformers"
+KIND = "model"
+_LIB = Library("transformers", "transformers")
+available, version = _LIB.available, _LIB.version
+
+HIDDEN = 16
+IMPLEMENTATIONS = ("eager", "sdpa", "flex_attention")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """One small decoder: ``layers`` holds each layer's kind, ``"window"``, ``"chunked"`` or
+    ``"full"``; ``size`` is the window ``W`` or the chunk ``C``."""
+
+    family: str
+    layers: tuple[str, ...]
+    size: int
+
+    def context_chunks(self) -> int | None | list[int | None]:
+        per_layer = [
+            {"window": self.size - 1, "chunked": 0, "full": None}[kind] for kind in self.layers
+        ]
+        return per_layer[0] if len(set(per_layer)) == 1 else per_layer
+
+    @property
+    def chunk_size(self) -> int:
+        return self.size if "chunked" in self.layers else 1
+
+
+def _geometry(family: str, seed: int) -> Geometry:
+    """The model's layer kinds and window for ``seed`` (seed 0: a fixed, readable one)."""
+    rng = random.Random(seed)
+    depth = 2 if seed == 0 else rng.randint(1, 3)
+    size = 3 if seed == 0 else rng.randint(2, 4)
+    if family in ("mistral", "qwen2"):
+        layers = ("window",) * depth
+    elif family == "qwen2_mixed":  # max_window_layers = 1: layer 0 full, the rest sliding
+        layers = ("full",) + ("window",) * max(1, depth - 1)
+    elif family == "gemma3":  # sliding_window_pattern 2: sliding, global, sliding, ...
+        layers = tuple("full" if (i + 1) % 2 == 0 else "window" for i in range(max(2, depth)))
+    elif family == "llama4":  # no_rope_layers: chunked RoPE layers, every 2nd a NoPE full layer
+        layers = tuple("full" if (i + 1) % 2 == 0 else "chunked" for i in range(max(2, depth)))
+    elif family == "llama4_chunked":
+        layers = ("chunked",) * depth
+    else:
+        raise ValueError(f"model_hf_decoders: unknown family {family!r}")
+    return Geometry(family, layers, size)
+
+
+def _config(geo: Geometry) -> Any:
+    import transformers as tf
+
+    depth = len(geo.layers)
+    common = dict(
+        vocab_size=8,
+        hidden_size=HIDDEN,
+        intermediate_size=32,
+        num_hidden_layers=depth,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        initializer_range=0.2,
+    )
+    if geo.family == "mistral":
+        return tf.MistralConfig(sliding_window=geo.size, **common)
+    if geo.family in ("qwen2", "qwen2_mixed"):
+        first = 0 if geo.family == "qwen2" else 1
+        return tf.Qwen2Config(
+            use_sliding_window=True, sliding_window=geo.size, max_window_layers=first, **common
+        )
+    if geo.family == "gemma3":
+        return tf.Gemma3TextConfig(
+            sliding_window=geo.size, sliding_window_pattern=2, head_dim=8, **common
+        )
+    no_rope = [1 if kind == "chunked" else 0 for kind in geo.layers]
+    return tf.Llama4TextConfig(
+        attention_chunk_size=geo.size,
+        no_rope_layers=no_rope,
+        head_dim=8,
+        intermediate_size_mlp=32,
+        num_local_experts=2,
+        num_experts_per_tok=1,
+        **common,
+    )
+
+
+def _model_class(family: str) -> Any:
+    import transformers as tf
+
+    return {
+        "mistral": tf.MistralModel,
+        "qwen2": tf.Qwen2Model,
+        "qwen2_mixed": tf.Qwen2Model,
+        "gemma3": tf.Gemma3TextModel,
+        "llama4": tf.Llama4TextModel,
+        "llama4_chunked": tf.Llama4TextModel,
+    }[family]
+
+
+class CacheStream:
+    """The library's ``DynamicCache`` as a stream: each fed piece is one cached forward."""
+
+    def __init__(self, model: Any, config: Any) -> None:
+        from transformers import DynamicCache
+
+        self.model, self.cache, self.position = model, DynamicCache(config=config), 0
+
+    def feed(self, frames: Any) -> Any:
+        import torch
+
+        n = frames.shape[0]
+        if n == 0:
+            return torch.zeros(0, HIDDEN)
+        positions = torch.arange(self.position, self.position + n)[None]
+        with torch.no_grad():
+            out = self.model(
+                inputs_embeds=frames[None].to(torch.float32),
+                cache=self.cache,
+                use_cache=True,
+                position_ids=positions,
+            ).last_hidden_state[0]
+        self.position += n
+        return out
+
+    def flush(self) -> Any:
+        import torch
+
+        return torch.zeros(0, HIDDEN)  # a token is a frame: nothing is ever pending
+
+    def state_size(self) -> int:
+        """Key tokens the cache holds, summed over layers."""
+        return sum(int(layer.keys.shape[-2]) for layer in self.cache.layers if layer.is_initialized)
+
+
+def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
+    """The model target of ``family`` under ``implementation`` for ``seed``."""
+    import torch
+
+    geo = _geometry(family, seed)
+    config = _config(geo)
+    model = _seeded_model(family, config, implementation, seed)
+
+    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        mask = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).long()
+        with torch.no_grad():
+            return model(inputs_embeds=x, attention_mask=mask).last_hidden_state
+
+    within = "causal" if "chunked" in geo.layers and geo.size > 1 else "full"
+    return SimpleNamespace(
+        forward=forward,
+        features=HIDDEN,
+        samples_per_patch=1,
+        chunk_size=geo.chunk_size,
+        context_chunks=geo.context_chunks(),
+        depth=len(geo.layers),
+        within_chunk=within,
+        left_reach=0,
+        lookahead_frames=0,
+        stream=lambda: CacheStream(model, config),
+        module=model,
+    )
+
+
+def _seeded_model(family: str, config: Any, implementation: str, seed: int) -> Any:
+    from ._models import seeded
+
+    cls = _model_class(family)
+    return seeded(seed, lambda: cls._from_config(config, attn_implementation=implementation)).eval()
+
+
+def _factory(family: str, implementation: str):
+    def make_model(seed: int = 0) -> SimpleNamespace:
+        return build(family, implementation, seed)
+
+    make_model.__name__ = f"{family}_{implementation.split('_')[0]}"
+    make_model.__doc__ = f"{family} under attn_implementation={implementation!r} (see module)."
+    return make_model
+
+
+_VARIANTS = {
+    "mistral": "Mistral (sliding_window on every layer)",
+    "qwen2": "Qwen2 (use_sliding_window, max_window_layers = 0: every layer sliding)",
+    "qwen2_mixed": "Qwen2 (use_sliding_window, max_window_layers = 1: layer 0 full)",
+    "gemma3": "Gemma 3 text (sliding and global layers interleaved, pattern 2)",
+    "llama4": "Llama 4 text (chunked RoPE layers, NoPE full layers interleaved)",
+    "llama4_chunked": "Llama 4 text (every layer chunked)",
+}
+_MAPPINGS = {
+    "mistral": "C = 1, L = sliding_window - 1, depth = num_hidden_layers; DynamicCache stream",
+    "qwen2": "C = 1, L = sliding_window - 1 on layers >= max_window_layers; DynamicCache stream",
+    "qwen2_mixed": "C = 1, context_chunks [None, W - 1, ...]; DynamicCache stream",
+    "gemma3": "C = 1, context_chunks [W - 1, None, ...] (layer_types); DynamicCache stream",
+    "llama4": "C = attention_chunk_size, context_chunks [0, None, ...], within_chunk causal",
+    "llama4_chunked": "C = attention_chunk_size, L = 0, within_chunk causal; DynamicCache stream",
+}
+
+#: factory name -> (variant, mapping), what ``chunkattn survey`` prints for each entry
+FACTORIES: dict[str, tuple[str, str]] = {}
+for _family in _VARIANTS:
+    for _impl in IMPLEMENTATIONS:
+        _made = _factory(_family, _impl)
+        globals()[_made.__name__] = _made
+        FACTORIES[_made.__name__] = (f"{_VARIANTS[_family]}, {_impl}", _MAPPINGS[_family])

@@ -1,10 +1,9 @@
-"""Measure a model adapter against SPEC 9.1 directly (per-layer ``context_chunks``,
-``within_chunk``, ``left_reach``, ``lookahead_frames``), ahead of chunkattn's own checks learning
-them: the chunk dependency matrix against the formula, token causality inside a chunk, the
-stream against the forward for random splits, and the stream's state after N and 2N chunks.
+"""A model adapter against what its config claims, measured with chunkattn's own check
+functions (one definition: the same ones ``verify --model`` and the survey run), as lists of
+problems rather than a first failure, so a test can assert exactly which cells differ.
 
 Run as a script: ``python tests/model_adapters/geometry.py MODULE:FACTORY ...`` prints one line
-per target (``ok`` or what differs).
+per target and seed (``ok`` or what differs).
 """
 
 from __future__ import annotations
@@ -13,107 +12,54 @@ import random
 import sys
 from typing import Any
 
-import torch
-
-from chunkattn.adapters._models import expected_dependence
-
-UNCHANGED = 1e-7
-
-
-def _out(model: Any, x: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return model.forward(x, torch.tensor([x.shape[1]])).float()
+from chunkattn.testing.model_checks import check_lookahead
+from chunkattn.testing.model_target import as_model_target
+from chunkattn.testing.registry import CheckFailure
+from chunkattn.testing.stream_checks import check_stream_equivalence
+from chunkattn.verification import model_claims
 
 
-def _perturbed(x: torch.Tensor, frames: slice, seed: int, scale: float) -> torch.Tensor:
-    x2 = x.clone()
-    g = torch.Generator().manual_seed(seed)
-    x2[:, frames] += scale * torch.randn(x2[:, frames].shape, generator=g)
-    return x2
-
-
-def _geometry(model: Any) -> dict[str, Any]:
-    return dict(
-        chunk_size=model.chunk_size,
-        samples_per_patch=model.samples_per_patch,
-        context_chunks=model.context_chunks,
-        depth=model.depth,
-        left_reach=getattr(model, "left_reach", 0),
-        lookahead_frames=getattr(model, "lookahead_frames", 0),
-    )
-
-
-def _chunks(model: Any) -> int:
-    """Enough chunks to see the stack's left edge and past it."""
-    left = model.context_chunks
-    layers = left if isinstance(left, list) else [left] * model.depth
-    per_layer = -(-getattr(model, "left_reach", 0) // model.chunk_size)
-    reach = sum((1 if lc is None else lc) + per_layer for lc in layers)
-    return min(reach + 3, 9)
-
-
-def dependency_problems(model: Any, chunks: int | None = None, seed: int = 0) -> list[str]:
+def dependency_problems(model: Any, seed: int = 0) -> list[str]:
     """Where the measured chunk dependence differs from the SPEC 9.1 formula."""
-    chunks = chunks or _chunks(model)
-    c, s = model.chunk_size, model.samples_per_patch
-    fpc = c * s
-    x = torch.randn(1, chunks * fpc, model.features, generator=torch.Generator().manual_seed(seed))
-    y = _out(model, x)
-    problems = []
-    for j in range(chunks):
-        change = torch.zeros(chunks)
-        for k, scale in enumerate((5.0, 50.0)):
-            y2 = _out(model, _perturbed(x, slice(j * fpc, (j + 1) * fpc), seed + 10 * j + k, scale))
-            per_token = (y2 - y).abs()[0].reshape(y.shape[1], -1).amax(-1)
-            change = torch.maximum(change, per_token.reshape(chunks, c).amax(-1))
-        for out_chunk in range(chunks):
-            got = bool(change[out_chunk] > UNCHANGED)
-            want = expected_dependence(out_chunk, j, **_geometry(model))
-            if got != want:
-                problems.append(
-                    f"output chunk {out_chunk} {'depends' if got else 'does not depend'} on "
-                    f"input chunk {j} (change {float(change[out_chunk]):.3g})"
-                )
-    return problems
+    claims = model_claims(as_model_target(model))
+    if claims.error is not None:
+        return [claims.error]
+    return [
+        f"output chunk {c} {'depends' if got else 'does not depend'} on input chunk {j} "
+        f"(change {claims.changes[c][j]:.3g})"
+        for c, row in enumerate(claims.measured)
+        for j, got in enumerate(row)
+        if got != claims.promised[c][j]
+    ]
 
 
 def within_chunk_problems(model: Any, seed: int = 0) -> list[str]:
-    """``within_chunk``: the first token of a chunk depends on its last token iff "full"."""
-    c, s = model.chunk_size, model.samples_per_patch
-    if c == 1:
-        return []
-    x = torch.randn(1, 3 * c * s, model.features, generator=torch.Generator().manual_seed(seed))
-    y = _out(model, x)
-    last = 2 * c - 1
-    y2 = _out(model, _perturbed(x, slice(last * s, (last + 1) * s), seed + 1, 50.0))
-    depends = float((y2 - y)[0, c].abs().max()) > UNCHANGED
-    want = getattr(model, "within_chunk", "full") == "full"
-    if depends != want:
-        return [f"token {c} {'depends' if depends else 'does not depend'} on token {last}"]
-    return []
+    """``model.lookahead`` at every token of the first chunks: the declared ``within_chunk``."""
+    target = as_model_target(model)
+    problems = []
+    for chunk in range(2):
+        for token in range(target.chunk_size):
+            try:
+                check_lookahead(target, chunk, token, seed)
+            except CheckFailure as exc:
+                problems.append(str(exc))
+    return problems
 
 
 def stream_problems(model: Any, trials: int = 4, seed: int = 0, max_frames: int = 40) -> list[str]:
-    """Streamed outputs against ``forward`` for random splits (empty pieces included)."""
-    if getattr(model, "stream", None) is None:
+    """``stream.equivalence`` for random splits (empty pieces included)."""
+    target = as_model_target(model)
+    if target.stream is None:
         return []
     rng = random.Random(seed)
     problems = []
     for trial in range(trials):
         frames = rng.randint(1, max_frames)
-        x = torch.randn(frames, model.features, generator=torch.Generator().manual_seed(trial))
         cuts = sorted(rng.randint(0, frames) for _ in range(rng.randint(0, 6)))
-        stream = model.stream()
-        bounds = [0, *cuts, frames]
-        pieces = [stream.feed(x[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-        pieces.append(stream.flush())
-        full = _out(model, x[None])[0]
-        width = full[0].numel()
-        streamed = torch.cat([p.float().reshape(p.shape[0], width) for p in pieces])
-        full = full.reshape(-1, width)
-        gap = float((streamed - full).abs().max()) if streamed.shape == full.shape else None
-        if gap is None or gap > 1e-5 + 1e-5 * float(full.abs().max()):
-            problems.append(f"{frames} frames cut at {cuts}: stream differs by {gap}")
+        try:
+            check_stream_equivalence(target, frames, cuts, trial)
+        except CheckFailure as exc:
+            problems.append(str(exc))
     return problems
 
 

@@ -15,6 +15,50 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 
 
+@pytest.fixture
+def start_redis(tmp_path):
+    """``start_redis() -> url``: a fresh ``redis-server`` of this test's own on loopback (no
+    persistence), killed when the test ends; skipped with the reason if Debian's package is
+    missing (``.ci/run`` installs it). ``start_redis.processes`` holds the servers started."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from chunkattn.testing.database import open_database
+
+    server = shutil.which("redis-server")
+    processes: list[subprocess.Popen] = []
+
+    def start() -> str:
+        if server is None:
+            pytest.skip("redis-server is not installed (Debian package redis-server)")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        process = subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.append(process)
+        url = f"redis://127.0.0.1:{port}/0"
+        for _ in range(100):
+            try:
+                open_database(url)
+                return url
+            except BaseException:
+                time.sleep(0.05)
+        pytest.fail(f"redis-server on port {port} did not come up")
+
+    start.processes = processes
+    yield start
+    for process in processes:
+        process.kill()
+        process.wait(10)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The checkout's root (tests/impls, tests/models, tests/configs live below it)."""

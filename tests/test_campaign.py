@@ -31,35 +31,17 @@ BUG = IMPLS / "campaign_odd_context_stride.py"  # found fast by exploring, misse
 DEEP = IMPLS / "campaign_deep_history_table.py"  # found only by a campaign's wide strategies
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 @pytest.fixture
-def redis_server(tmp_path):
+def redis_server(start_redis):
     """A fresh redis-server of this test's own: ``(url, process)``."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            open_database(url)
-            break
-        except BaseException:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        pytest.fail(f"redis-server on port {port} did not come up")
-    yield url, process
-    process.kill()
-    process.wait(10)
+    url = start_redis()
+    return url, start_redis.processes[-1]
 
 
 def _fuzz(*args: str, cwd: Path) -> subprocess.Popen:
@@ -140,7 +122,7 @@ def test_plugin_replays_the_shared_database(redis_server, tmp_path, capsys):
     url, _ = redis_server
     code, text = _in_process(capsys, "fuzz", "--db", "http://example.org")
     assert code == 2 and "--db http://example.org: expected redis://" in text
-    port = _free_port()
+    port = free_port()
     code, text = _in_process(capsys, "verify", "--db", f"redis://127.0.0.1:{port}/0")
     assert code == 2 and "cannot connect" in text and len(text.strip().splitlines()) == 1
 

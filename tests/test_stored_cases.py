@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -48,47 +47,16 @@ NOT_JSON = b"\xff\x00 mask.left_span seq_len=abc"
 SET_ASIDE = len(BAD_ENTRIES) + 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(params=["redis", "directory"])
-def poisoned(request, tmp_path):
+def poisoned(request, tmp_path, start_redis):
     """The URL of a database holding the bad entries beside one genuine failure."""
-    process = None
-    if request.param == "directory":
-        url = str(tmp_path / "db")
-    else:
-        if REDIS_SERVER is None:
-            pytest.skip("redis-server is not installed (Debian package redis-server)")
-        port = _free_port()
-        process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"redis://127.0.0.1:{port}/0"
-        for _ in range(100):
-            try:
-                open_database(url)
-                break
-            except BaseException:
-                time.sleep(0.05)
-        else:
-            process.kill()
-            pytest.fail(f"redis-server on port {port} did not come up")
+    url = str(tmp_path / "db") if request.param == "directory" else start_redis()
     database = open_database(url)
     for entry in BAD_ENTRIES:
         database.save(FAILURES_KEY, json.dumps(entry).encode())
     database.save(FAILURES_KEY, NOT_JSON)
     record_failure(database, "mask.left_span", str(BUG), GENUINE)
-    yield url
-    if process is not None:
-        process.kill()
-        process.wait(10)
+    return url
 
 
 def _in_process(capsys, *args: str) -> tuple[int, str, str]:

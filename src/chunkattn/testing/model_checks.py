@@ -32,6 +32,7 @@ __all__ = [
     "check_chunk_causality",
     "check_finite",
     "check_lookahead",
+    "check_output",
     "check_padding_invariance",
     "check_receptive_field",
     "dependency_matrix",
@@ -55,19 +56,25 @@ def noise_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def check_output(model: ModelTarget, x: torch.Tensor, y: Any, what: str = "forward") -> int:
+    """Fail unless ``y`` is a tensor ``(B, patches, ...)`` for input ``x``; the patch count."""
+    if not isinstance(y, torch.Tensor):
+        fail(f"{what} returned {type(y).__name__}, not a tensor")
+    patches = -(-x.shape[1] // model.samples_per_patch)
+    if y.dim() < 2 or tuple(y.shape[:2]) != (x.shape[0], patches):
+        fail(
+            f"{what} on {x.shape[0]} rows of {x.shape[1]} frames returned shape "
+            f"{tuple(y.shape)}; expected ({x.shape[0]}, {patches}, ...) with "
+            f"samples_per_patch={model.samples_per_patch}"
+        )
+    return patches
+
+
 def run_forward(model: ModelTarget, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """``model.forward`` with its output checked to be ``(B, patches, ...)``, as float."""
     with torch.no_grad():
         y = model.forward(x, lengths)
-    if not isinstance(y, torch.Tensor):
-        fail(f"forward returned {type(y).__name__}, not a tensor")
-    patches = -(-x.shape[1] // model.samples_per_patch)
-    if y.dim() < 2 or tuple(y.shape[:2]) != (x.shape[0], patches):
-        fail(
-            f"forward on {x.shape[0]} rows of {x.shape[1]} frames returned shape "
-            f"{tuple(y.shape)}; expected ({x.shape[0]}, {patches}, ...) with "
-            f"samples_per_patch={model.samples_per_patch}"
-        )
+    check_output(model, x, y)
     return y.detach().float().cpu()
 
 

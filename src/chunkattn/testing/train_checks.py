@@ -34,7 +34,7 @@ import torch
 from hypothesis import strategies as st
 
 from .limits import limited
-from .model_checks import target_model_cases
+from .model_checks import check_output, target_model_cases
 from .model_target import ModelTarget
 from .registry import Case, CheckContext, fail, register
 
@@ -118,14 +118,7 @@ def training_batch(
 
 def _valid(model: ModelTarget, y: Any, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """The ``(B, patches)`` positions that hold a row's valid outputs (checks the shape)."""
-    if not isinstance(y, torch.Tensor):
-        fail(f"the training forward returned {type(y).__name__}, not a tensor")
-    patches = -(-x.shape[1] // model.samples_per_patch)
-    if y.dim() < 2 or tuple(y.shape[:2]) != (x.shape[0], patches):
-        fail(
-            f"the training forward on {x.shape[0]} rows of {x.shape[1]} frames returned shape "
-            f"{tuple(y.shape)}; expected ({x.shape[0]}, {patches}, ...)"
-        )
+    patches = check_output(model, x, y, "the training forward")
     valid = -(-lengths // model.samples_per_patch)
     return torch.arange(patches, device=y.device)[None, :] < valid.to(y.device)[:, None]
 

@@ -57,9 +57,10 @@ def draw_configs(sampler: Any, n: int) -> list[tuple[int | None, int | None]]:
 
 def _checked(i: int, config: Any) -> tuple[int | None, int | None]:
     chunk, context = config.chunk_size, config.context_chunks
-    if chunk is not None and not integral_value(chunk):
+    # a plain int (not a bool) is the common case: integral_value's general tests only for others
+    if chunk is not None and type(chunk) is not int and not integral_value(chunk):
         fail(f"draw {i}: chunk_size must be an integer or None, got {chunk!r}")
-    if context is not None and not integral_value(context):
+    if context is not None and type(context) is not int and not integral_value(context):
         fail(f"draw {i}: context_chunks must be an integer or None, got {context!r}")
     if config.is_full_context() != (chunk is None):
         fail(f"draw {i}: is_full_context() is {config.is_full_context()} for {config}")

@@ -1,0 +1,112 @@
+"""The pre-commit hook's cost against the interpreter's: ``chunkattn verify --profile precommit``
+on a correct and on a buggy implementation, beside a bare ``python -c "import torch"``, measured
+interleaved (best of N each, these machines are shared and noisy). The bar: the correct run at
+most 2.5 times the bare torch import.
+
+Then where the time goes, in one process that follows verify's steps: the imports, the target,
+each check's seconds, and the wait for the check the helper process runs in parallel
+(``chunkattn.testing.offload``).
+
+    python benchmarks/bench_precommit.py [--repeat 3] [--impl tests/impls/correct_token_bounds.py]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORRECT = ROOT / "tests" / "impls" / "correct_token_bounds.py"
+BUGGY = ROOT / "tests" / "impls" / "bug_float_ceil.py"
+CHUNKATTN = [sys.executable, "-c", "from chunkattn.cli import main; raise SystemExit(main())"]
+
+#: verify's steps, timed, in a fresh process (printed as "stage seconds" lines)
+_BREAKDOWN = r"""
+import sys, time
+start = time.perf_counter()
+def lap(what, since):
+    now = time.perf_counter()
+    print(f"{what}\t{now - since:.3f}")
+    return now
+from chunkattn.helper import helper
+helper(IMPL)
+t = lap("start the helper process", start)
+import torch
+t = lap("import torch", t)
+from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
+from chunkattn.testing.offload import offload
+from chunkattn.testing.runner import run_check
+from chunkattn.testing.seeds import load_seeds
+from chunkattn.loader import load_config
+t = lap("import hypothesis and the checks", t)
+torch.set_num_threads(1)
+target = load_target(IMPL)
+ctx = CheckContext(target, load_config())
+profile, seeds = profile_settings("precommit"), load_seeds()
+t = lap("import the target, config, seeds", t)
+offloaded = offload(CHECKS.values(), ctx, "precommit", seeds, config=None)
+for name, check in CHECKS.items():
+    if name in offloaded or check.skip_reason(target):
+        continue
+    run_check(check, ctx, profile, seeds.get(name, []))
+    t = lap(f"check {name}", t)
+for name in list(offloaded.tickets):
+    offloaded.result(name, ctx, profile, seeds.get(name, []))
+    t = lap(f"wait for {name} (helper process)", t)
+lap("total", start)
+"""
+
+
+def wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--impl", default=str(CORRECT))
+    args = parser.parse_args()
+    runs = {
+        "python -c 'import torch'": [sys.executable, "-c", "import torch"],
+        "verify --profile precommit (correct)": [
+            *CHUNKATTN,
+            *("verify", "--profile", "precommit", "--impl", args.impl),
+        ],
+        "verify --profile precommit (buggy)": [
+            *CHUNKATTN,
+            *("verify", "--profile", "precommit", "--impl", str(BUGGY)),
+        ],
+    }
+    best = {name: float("inf") for name in runs}
+    for _ in range(args.repeat):
+        for name, command in runs.items():  # interleaved: load changes hit all alike
+            best[name] = min(best[name], wall(command))
+    base = best["python -c 'import torch'"]
+    print(f"best of {args.repeat}, wall seconds, ratio to the bare torch import:")
+    for name, seconds in best.items():
+        print(f"  {name:<40} {seconds:6.2f} s  {seconds / base:5.2f}x")
+    ratio = best["verify --profile precommit (correct)"] / base
+    print(
+        f"\nprecommit / import torch = {ratio:.2f} ({'meets' if ratio <= 2.5 else 'MISSES'} <= 2.5)"
+    )
+
+    run = subprocess.run(
+        [sys.executable, "-c", f"IMPL = {args.impl!r}\n" + _BREAKDOWN],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(f"\nwhere the time goes (one run on {Path(args.impl).name}, seconds):")
+    for line in run.stdout.splitlines():
+        what, seconds = line.split("\t")
+        print(f"  {float(seconds):6.3f}  {what}")
+
+
+if __name__ == "__main__":
+    main()

@@ -201,9 +201,11 @@ def _database_lost() -> tuple[type[BaseException], ...]:
 
 def _verify(args: argparse.Namespace) -> int:
     db = args.db or os.environ.get("CHUNKATTN_DB")
-    if args.impl is not None or args.model is None:
-        from .helper import helper
+    from .helper import NEEDED_BY, helper
 
+    if (args.impl is not None or args.model is None) and any(
+        name_matches(name, args.select) for name in NEEDED_BY
+    ):
         # the second process (sampler.isolation, offloaded checks) imports while this one does
         helper(args.impl or "chunkattn")
 

@@ -18,7 +18,12 @@ import subprocess
 import sys
 from typing import Any
 
-__all__ = ["Helper", "HelperDied", "helper"]
+__all__ = ["NEEDED_BY", "OFFLOADED", "Helper", "HelperDied", "helper"]
+
+#: the checks ``verify`` runs in the helper process (see :mod:`chunkattn.testing.offload`)
+OFFLOADED = ("mask.shape_dtype",)
+#: the checks that use the helper process: ``verify`` starts it only for a run that has one
+NEEDED_BY = ("sampler.isolation", *OFFLOADED)
 
 
 class HelperDied(RuntimeError):

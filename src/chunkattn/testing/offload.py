@@ -15,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..helper import Helper, HelperDied, helper
+from ..helper import OFFLOADED, Helper, HelperDied, helper
 from .registry import Case, Check, CheckContext
 from .runner import CheckResult, run_check
 
 __all__ = ["OFFLOADED", "Offloaded", "offload"]
-
-#: the checks worth a second process: each pays a large one-time cost of its own
-OFFLOADED = ("mask.shape_dtype",)
 
 
 @dataclass

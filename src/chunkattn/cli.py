@@ -201,6 +201,7 @@ def _database_lost() -> tuple[type[BaseException], ...]:
 
 def _verify(args: argparse.Namespace) -> int:
     db = args.db or os.environ.get("CHUNKATTN_DB")
+    config = load_config(args.config)  # a bad config is one line before anything heavy starts
     from .helper import NEEDED_BY, helper
 
     if (args.impl is not None or args.model is None) and any(
@@ -219,7 +220,6 @@ def _verify(args: argparse.Namespace) -> int:
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)
-    config = load_config(args.config)
     target = load_target(args.impl, args.model, timeout=args.timeout)
     profile_name = active_profile_name(args.profile)
     profile = profile_settings(profile_name)

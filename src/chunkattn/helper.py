@@ -73,11 +73,16 @@ class Helper:
         return self.reply(self.submit(request))
 
     def stop(self) -> None:
-        if self.alive():
+        """End the process: at once if it was never asked anything (it may still be importing
+        what it was to preload), else once it has answered."""
+        if self.alive() and not self._sent:
+            self.process.kill()
+            self.process.wait()
+        elif self.alive():
             self.process.stdin.close()
             try:
                 self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:  # still importing what it was asked to preload
+            except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
 

@@ -5,9 +5,11 @@ most 2.5 times the bare torch import.
 
 Then where the time goes, in one process that follows verify's steps: the imports, the target,
 each check's seconds, and the wait for the check the helper process runs in parallel
-(``chunkattn.testing.offload``).
+(``chunkattn.testing.offload``). With ``--catalogue``, last, ``verify --profile precommit`` on
+every seeded bug of ``tests/impls`` (in one process, one run each): each must fail with the
+check it names.
 
-    python benchmarks/bench_precommit.py [--repeat 3] [--impl tests/impls/correct_token_bounds.py]
+    python benchmarks/bench_precommit.py [--repeat 3] [--impl FILE.py] [--catalogue]
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ lap("total", start)
 """
 
 
+#: verify --profile precommit on every seeded bug, in-process, one line each
+_CATALOGUE = r"""
+import contextlib, io, json, re
+from pathlib import Path
+from chunkattn.cli import main
+for path in sorted(Path("tests/impls").glob("bug_*.py")):
+    expected = re.search(r'EXPECTED_FAILURE = "([^"]+)"', path.read_text()).group(1)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = main(["verify", "--profile", "precommit", "--impl", str(path), "--json"])
+    status = {c["name"]: c["status"] for c in json.loads(out.getvalue())["checks"]}
+    print(f"{'caught' if code == 1 and status[expected] == 'fail' else 'MISSED'}\t{path.stem}\t{expected}")
+"""
+
+
 def wall(command: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -70,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--impl", default=str(CORRECT))
+    parser.add_argument("--catalogue", action="store_true", help="also verify every seeded bug")
     args = parser.parse_args()
     runs = {
         "python -c 'import torch'": [sys.executable, "-c", "import torch"],
@@ -106,6 +123,17 @@ def main() -> None:
     for line in run.stdout.splitlines():
         what, seconds = line.split("\t")
         print(f"  {float(seconds):6.3f}  {what}")
+    if args.catalogue:
+        run = subprocess.run(
+            [sys.executable, "-c", _CATALOGUE], cwd=ROOT, capture_output=True, text=True
+        )
+        rows = [line.split("\t") for line in run.stdout.splitlines()]
+        missed = [f"{bug} ({check})" for verdict, bug, check in rows if verdict != "caught"]
+        print(
+            f"\nverify --profile precommit on the {len(rows)} seeded bugs of tests/impls: "
+            f"{len(rows) - len(missed)} caught by the check each names"
+            + (f"; MISSED: {', '.join(missed)}" if missed else "")
+        )
 
 
 if __name__ == "__main__":

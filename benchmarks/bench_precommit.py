@@ -15,6 +15,7 @@ check it names.
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import time
@@ -59,6 +60,13 @@ for name in list(offloaded.tickets):
     offloaded.result(name, ctx, profile, seeds.get(name, []))
     t = lap(f"wait for {name} (helper process)", t)
 lap("total", start)
+import resource
+from chunkattn.helper import _HELPER
+for running in _HELPER:
+    running.stop()
+own = resource.getrusage(resource.RUSAGE_SELF)
+helper_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"cpu\t{own.ru_utime + own.ru_stime:.3f}\t{helper_cpu.ru_utime + helper_cpu.ru_stime:.3f}")
 """
 
 
@@ -76,10 +84,15 @@ for path in sorted(Path("tests/impls").glob("bug_*.py")):
 """
 
 
-def wall(command: list[str]) -> float:
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the process and everything it started."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
 
 
 def main() -> None:
@@ -100,13 +113,20 @@ def main() -> None:
         ],
     }
     best = {name: float("inf") for name in runs}
+    cpu = {name: float("inf") for name in runs}
     for _ in range(args.repeat):
         for name, command in runs.items():  # interleaved: load changes hit all alike
-            best[name] = min(best[name], wall(command))
-    base = best["python -c 'import torch'"]
-    print(f"best of {args.repeat}, wall seconds, ratio to the bare torch import:")
+            seconds, used = measure(command)
+            best[name], cpu[name] = min(best[name], seconds), min(cpu[name], used)
+    base, base_cpu = best["python -c 'import torch'"], cpu["python -c 'import torch'"]
+    print(
+        f"best of {args.repeat}; wall and CPU seconds (all processes), ratios to the bare import:"
+    )
     for name, seconds in best.items():
-        print(f"  {name:<40} {seconds:6.2f} s  {seconds / base:5.2f}x")
+        print(
+            f"  {name:<40} {seconds:6.2f} s {seconds / base:5.2f}x   "
+            f"cpu {cpu[name]:6.2f} s {cpu[name] / base_cpu:5.2f}x"
+        )
     ratio = best["verify --profile precommit (correct)"] / base
     print(
         f"\nprecommit / import torch = {ratio:.2f} ({'meets' if ratio <= 2.5 else 'MISSES'} <= 2.5)"
@@ -121,8 +141,17 @@ def main() -> None:
     )
     print(f"\nwhere the time goes (one run on {Path(args.impl).name}, seconds):")
     for line in run.stdout.splitlines():
-        what, seconds = line.split("\t")
-        print(f"  {float(seconds):6.3f}  {what}")
+        what, *seconds = line.split("\t")
+        if what == "cpu":
+            main_cpu, helper_cpu = map(float, seconds)
+            print(
+                f"\nCPU: this process {main_cpu:.2f} s, the helper process {helper_cpu:.2f} s; on "
+                f"two free cores the longer one is the wall: {max(main_cpu, helper_cpu) / base_cpu:.2f}"
+                f"x the bare import's CPU ({base_cpu:.2f} s); on one core their sum: "
+                f"{(main_cpu + helper_cpu) / base_cpu:.2f}x"
+            )
+        else:
+            print(f"  {float(seconds[0]):6.3f}  {what}")
     if args.catalogue:
         run = subprocess.run(
             [sys.executable, "-c", _CATALOGUE], cwd=ROOT, capture_output=True, text=True

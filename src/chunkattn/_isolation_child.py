@@ -1,13 +1,21 @@
-"""The second Python process of ``sampler.isolation``: draws from a target's sampler on request.
+"""The helper process (:mod:`chunkattn.helper`): draws from a target's sampler, and runs checks,
+on request.
 
-Run as ``python -m chunkattn._isolation_child`` with another ``PYTHONHASHSEED``; reads one JSON
-request a line (``{"source", "case", "n"}``) and answers with the ``n`` draws as
-``[chunk_size, context_chunks]`` pairs, or an error text. It imports only the target (and what
-the target imports), not chunkattn's test machinery, so it starts in the time of that import.
+Run as ``python -m chunkattn._isolation_child [--preload SOURCE]`` with another
+``PYTHONHASHSEED``; reads one JSON request a line and answers each, in order, with one line:
+
+- ``{"source", "case", "n"}``: the ``n`` draws as ``[chunk_size, context_chunks]`` pairs;
+- ``{"check", "source", "profile", "seeds", "timeout", "config"}``: that named check run on the
+  target ``source`` (as ``chunkattn verify`` runs it), as ``{"result": CheckResult.as_dict()}``;
+
+or an error text. For draws it imports only the target (and what the target imports), not
+chunkattn's test machinery, so it starts in the time of that import; ``--preload`` imports the
+target and the test machinery before the first request.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from typing import Any
@@ -49,14 +57,52 @@ def _draws(source: str, case: dict[str, Any], n: int) -> list[list[int | None]]:
     return out
 
 
-def main() -> None:
+def _run_check(request: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    from .loader import load_config
+    from .testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+
+    torch.set_num_threads(1)  # as verify runs it
+    target = load_target(request["source"], timeout=request["timeout"])
+    ctx = CheckContext(target, load_config(request["config"]))
+    profile = profile_settings(request["profile"])
+    result = run_check(CHECKS[request["check"]], ctx, profile, request["seeds"])
+    return {"result": result.as_dict()}
+
+
+def _preload(source: str) -> None:
+    """Import the target ``source`` and the test machinery (errors wait for a request)."""
+    try:
+        import torch  # noqa: F401
+
+        from . import testing  # noqa: F401
+
+        if not source.startswith("chunkattn"):
+            from .importing import import_target_module
+
+            import_target_module(source)
+    except Exception:
+        pass
+    gc.freeze()  # as verify does: full collections need not scan what the imports left
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    replies, sys.stdout = sys.stdout, sys.stderr  # what a target prints must not mix in
+    if argv[:1] == ["--preload"] and len(argv) > 1:
+        _preload(argv[1])
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            reply: Any = _draws(request["source"], request["case"], request["n"])
+            if "check" in request:
+                reply: Any = _run_check(request)
+            else:
+                reply = _draws(request["source"], request["case"], request["n"])
+            text = json.dumps(reply)
         except Exception as exc:
-            reply = f"{exc.__class__.__name__}: {exc}"
-        print(json.dumps(reply), flush=True)
+            text = json.dumps(f"{exc.__class__.__name__}: {exc}")
+        print(text, file=replies, flush=True)
 
 
 if __name__ == "__main__":

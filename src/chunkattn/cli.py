@@ -8,6 +8,7 @@ single line naming the file, key or argument, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -18,11 +19,15 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from .core import ChunkConfig, ConfigError, check_chunk_size, check_context_chunks
+from .core import (
+    DEFAULT_TIMEOUT,
+    ChunkConfig,
+    ConfigError,
+    check_chunk_size,
+    check_context_chunks,
+)
 from .loader import load_config
 from .report import block_picture, name_matches, progress_bar
-from .testing.database import DatabaseLost
-from .testing.limits import DEFAULT_TIMEOUT
 
 __all__ = ["main"]
 
@@ -176,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False)
     try:
         args = _build_parser().parse_args(argv)
+        args.whole_process = argv is None  # the command line: this run is the process's life
         handler = {
             "verify": _verify,
             "fuzz": _fuzz,
@@ -186,31 +192,52 @@ def main(argv: Sequence[str] | None = None) -> int:
             "stream-check": _stream_check,
         }[args.command]
         return handler(args)
-    except (UsageError, ValueError, TypeError, OSError, DatabaseLost) as exc:
+    except (UsageError, ValueError, TypeError, OSError, *_database_lost()) as exc:
         err.print(f"chunkattn: error: {exc}", markup=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
 
+def _database_lost() -> tuple[type[BaseException], ...]:
+    """``DatabaseLost``, once its module is loaded (none can be raised before): the CLI starts
+    without importing the test suite, torch or Hypothesis."""
+    database = sys.modules.get("chunkattn.testing.database")
+    return (database.DatabaseLost,) if database is not None else ()
+
+
 # --------------------------------------------------------------------------- verify
 
 
 def _verify(args: argparse.Namespace) -> int:
+    db = args.db or os.environ.get("CHUNKATTN_DB")
+    config = load_config(args.config)  # a bad config is one line before anything heavy starts
+    from .helper import NEEDED_BY, helper
+
+    if (args.impl is not None or args.model is None) and any(
+        name_matches(name, args.select) for name in NEEDED_BY
+    ):
+        # the second process (sampler.isolation, offloaded checks) imports while this one does
+        helper(args.impl or "chunkattn")
+
     import torch
 
     from .testing import CHECKS, CheckContext, active_profile_name, load_target, profile_settings
+    from .testing.offload import offload
     from .testing.runner import run_checks
     from .testing.seeds import load_seeds
     from .verification import build_report, render_text
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)
-    config = load_config(args.config)
     target = load_target(args.impl, args.model, timeout=args.timeout)
+    if args.whole_process:
+        # what torch, Hypothesis and the target left lives to the end of the command: no full
+        # collection need scan it again (each costs a quarter of a second; Hypothesis starts
+        # with one). Not when called in-process, where later garbage would be kept for good.
+        gc.freeze()
     profile_name = active_profile_name(args.profile)
     profile = profile_settings(profile_name)
-    db = args.db or os.environ.get("CHUNKATTN_DB")
     screened = None
     if db:
         from hypothesis import settings
@@ -224,17 +251,23 @@ def _verify(args: argparse.Namespace) -> int:
     if not checks:
         raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
 
+    ctx = CheckContext(target, config)
+    # a check run in the helper process meanwhile (never with a shared database)
+    offloaded = offload(checks, ctx, profile_name, seeds, config=args.config) if not db else None
+    here = [c for c in checks if not (offloaded and c.name in offloaded)]
     progress = progress_bar("verify", 28, disable=args.json)
     with progress:
         task = progress.add_task("", total=len(checks))
-        done = iter(range(len(checks)))
+        done = iter(range(len(checks) - len(here), len(checks)))
         outcome = run_checks(
-            checks,
-            CheckContext(target, config),
+            here,
+            ctx,
             profile,
             seeds,
             on_check=lambda name: progress.update(task, description=name, completed=next(done)),
         )
+        if offloaded:
+            outcome.results = offloaded.merge(outcome.results, checks, ctx, profile, seeds)
     report = build_report(target, config, profile_name, outcome.results, outcome.lost)
     if screened is not None:
         report.set_aside = {"count": screened.set_aside, "reason": screened.reason}

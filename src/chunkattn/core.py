@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "WITHIN_CHUNK",
     "ChunkConfig",
     "ConfigError",
@@ -32,6 +33,10 @@ __all__ = [
 #: the contract's variants inside a chunk: ``"full"`` (SPEC section 2: a query sees its whole
 #: chunk) and ``"causal"`` (section 11, Llama 4's chunked attention: ``k <= q`` inside it too)
 WITHIN_CHUNK = ("full", "causal")
+
+#: seconds one call into a target may take by default (``--timeout``; defined here, not in
+#: :mod:`chunkattn.testing.limits`, so the CLI can show it without importing the test suite)
+DEFAULT_TIMEOUT = 60.0
 
 
 @dataclass

@@ -52,9 +52,21 @@ def create_dynamic_chunk_mask(
     if config.chunk_size is None:
         return None
     context = None if config.context_chunks is None else int(config.context_chunks)
-    device = torch.get_default_device() if device is None else torch.device(device)
+    device = _default_device() if device is None else torch.device(device)
     rows, chunk_of = _chunk_rows(int(seq_len), int(config.chunk_size), context, device)
     return rows.index_select(0, chunk_of)[None, None]
+
+
+_CPU = torch.device("cpu")
+
+
+def _default_device() -> torch.device:
+    """``torch.get_default_device()`` without its cost (about what the whole warm mask costs)
+    in the usual case: ``set_default_device`` and ``with torch.device(...)`` each push a torch
+    function mode, so with none active the default is the CPU."""
+    if torch._C._len_torch_function_stack() == 0:
+        return _CPU
+    return torch.get_default_device()
 
 
 @lru_cache(maxsize=8)

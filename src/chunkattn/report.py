@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from .core import ChunkConfig
+
+if TYPE_CHECKING:  # only a type here: the CLI imports this before it needs torch
+    import torch
 
 __all__ = [
     "Geometry",

@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["DEFAULT_TIMEOUT", "TargetTimeout", "limited", "time_limit"]
+from ..core import DEFAULT_TIMEOUT
 
-#: seconds one call into a target may take by default
-DEFAULT_TIMEOUT = 60.0
+__all__ = ["DEFAULT_TIMEOUT", "TargetTimeout", "limited", "time_limit"]
 
 
 class TargetTimeout(BaseException):  # noqa: N818 (reads as what happened)

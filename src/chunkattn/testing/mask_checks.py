@@ -362,14 +362,23 @@ def _small_geometries(max_len: int):
                 yield seq_len, chunk, context
 
 
-@cache
 def _reference_cells(
-    seq_len: int, chunk: int, context: int | None, within_chunk: str = "full"
+    seq_len: int, chunk: int, context: int | None, within_chunk: str, max_len: int
 ) -> torch.Tensor:
-    """The naive reference's ``(T, T)`` mask, computed once per geometry, variant and process."""
+    """The naive reference's ``(T, T)`` mask: the top-left corner of its ``max_len`` mask for
+    the same ``C`` and ``L`` (whether ``q`` sees ``k`` depends on ``q``, ``k``, ``C`` and ``L``
+    only), so the whole grid takes one reference mask per ``(C, L)``, not one per ``T``."""
+    return _reference_square(chunk, context, within_chunk, max_len)[:seq_len, :seq_len]
+
+
+@cache
+def _reference_square(
+    chunk: int, context: int | None, within_chunk: str, size: int
+) -> torch.Tensor:
+    """The naive reference's ``(size, size)`` mask, once per geometry, variant and process."""
     from ..core import ChunkConfig
 
-    return reference_mask(seq_len, ChunkConfig(chunk, context), within_chunk=within_chunk)[0, 0]
+    return reference_mask(size, ChunkConfig(chunk, context), within_chunk=within_chunk)[0, 0]
 
 
 @register(
@@ -396,7 +405,7 @@ def _small_scope(ctx: CheckContext, max_len: int) -> None:
         if ctx.target.pin(geometry) != geometry:
             continue  # a geometry the target cannot build (Target.fixed)
         got = target_mask(ctx, geometry)[0, 0]
-        wrong = got.cpu() != _reference_cells(seq_len, chunk, context, within)
+        wrong = got.cpu() != _reference_cells(seq_len, chunk, context, within, max_len)
         if wrong.any():
             fail(
                 f"T={seq_len}, C={chunk}, L={context}: differs from the reference "

@@ -7,15 +7,10 @@ stream, so a correct sampler with another generator never fails.
 
 from __future__ import annotations
 
-import atexit
-import json
 import math
 import numbers
 import operator
-import os
 import random
-import subprocess
-import sys
 from fractions import Fraction
 from typing import Any
 
@@ -24,9 +19,11 @@ import torch
 from hypothesis import strategies as st
 
 from .._isolation_child import sampler_kwargs
+from ..helper import HelperDied, helper
 from ..reference import reference_context_chunks
 from . import strategies as cs
 from .registry import Case, CheckContext, fail, register
+from .target import bulk_sampler
 
 __all__ = ["ALPHA", "binomial_consistent", "draw_configs", "integral_value", "make_sampler"]
 
@@ -54,22 +51,22 @@ def make_sampler(ctx: CheckContext, case: Case, **override: Any):
 
 def draw_configs(sampler: Any, n: int) -> list[tuple[int | None, int | None]]:
     """``n`` draws as ``(chunk_size, context_chunks)`` pairs, checking the types on the way."""
-    out = []
-    for i in range(n):
-        config = sampler.sample()
-        chunk, context = config.chunk_size, config.context_chunks
-        if chunk is not None and not integral_value(chunk):
-            fail(f"draw {i}: chunk_size must be an integer or None, got {chunk!r}")
-        if context is not None and not integral_value(context):
-            fail(f"draw {i}: context_chunks must be an integer or None, got {context!r}")
-        if config.is_full_context() != (chunk is None):
-            fail(f"draw {i}: is_full_context() is {config.is_full_context()} for {config}")
-        if chunk is None and context is not None:
-            fail(f"draw {i}: full context (chunk_size None) with context_chunks={context}")
-        out.append(
-            (None if chunk is None else int(chunk), None if context is None else int(context))
-        )
-    return out
+    with bulk_sampler(sampler, n) as unlimited:
+        return [_checked(i, unlimited.sample()) for i in range(n)]
+
+
+def _checked(i: int, config: Any) -> tuple[int | None, int | None]:
+    chunk, context = config.chunk_size, config.context_chunks
+    # a plain int (not a bool) is the common case: integral_value's general tests only for others
+    if chunk is not None and type(chunk) is not int and not integral_value(chunk):
+        fail(f"draw {i}: chunk_size must be an integer or None, got {chunk!r}")
+    if context is not None and type(context) is not int and not integral_value(context):
+        fail(f"draw {i}: context_chunks must be an integer or None, got {context!r}")
+    if config.is_full_context() != (chunk is None):
+        fail(f"draw {i}: is_full_context() is {config.is_full_context()} for {config}")
+    if chunk is None and context is not None:
+        fail(f"draw {i}: full context (chunk_size None) with context_chunks={context}")
+    return None if chunk is None else int(chunk), None if context is None else int(context)
 
 
 def binomial_consistent(successes: int, trials: int, p: float, alpha: float = ALPHA) -> bool:
@@ -199,6 +196,13 @@ def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
             )
 
 
+def _torch_seed(seed: int) -> None:
+    """Reseed torch's global CPU generator (what ``torch.rand`` draws from and
+    ``torch.get_rng_state`` reads): ``torch.manual_seed`` does the same and also seeds every
+    accelerator backend, at 0.3 ms a call."""
+    torch.default_generator.manual_seed(seed)
+
+
 def _global_states():
     return random.getstate(), np.random.get_state(), torch.get_rng_state()
 
@@ -230,12 +234,12 @@ def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
         if not _same_states(before, _global_states()):
             fail("the sampler changed a global generator (random, numpy or torch)")
         for junk in (1, 2):
-            random.seed(junk), np.random.seed(junk), torch.manual_seed(junk)
+            random.seed(junk), np.random.seed(junk), _torch_seed(junk)
             sampler = make_sampler(ctx, case)
             again = []
             for i in range(n):
                 random.random(), np.random.random_sample(), torch.rand(1)
-                random.seed(junk + i), np.random.seed(junk + i), torch.manual_seed(junk + i)
+                random.seed(junk + i), np.random.seed(junk + i), _torch_seed(junk + i)
                 again.extend(draw_configs(sampler, 1))
             if again != first:
                 i = next(i for i, (a, b) in enumerate(zip(first, again, strict=True)) if a != b)
@@ -341,46 +345,17 @@ def sampler_isolation(ctx: CheckContext, case: Case, n: int = 30) -> None:
         )
 
 
-#: one long-lived Python process with another PYTHONHASHSEED that draws for every target
-_CHILD: list[subprocess.Popen] = []
-
-
-def _child() -> subprocess.Popen:
-    if not _CHILD or _CHILD[0].poll() is not None:
-        seed = (int(os.environ.get("PYTHONHASHSEED") or 0) + 1) % 2**32
-        _CHILD[:] = [
-            subprocess.Popen(
-                [sys.executable, "-m", "chunkattn._isolation_child"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                env={**os.environ, "PYTHONHASHSEED": str(seed)},
-            )
-        ]
-    return _CHILD[0]
-
-
 def _other_process_draws(ctx: CheckContext, case: Case, n: int) -> list | None:
     """``n`` draws of the same sampler in a second Python process with another
-    ``PYTHONHASHSEED``; None when the target cannot be loaded by name in another process."""
+    ``PYTHONHASHSEED`` (:mod:`chunkattn.helper`); None when the target cannot be loaded by name
+    in another process."""
     source = ctx.target.source
     if source is None:
         return None
-    child = _child()
-    child.stdin.write(json.dumps({"source": source, "case": case, "n": n}) + "\n")
-    child.stdin.flush()
-    line = child.stdout.readline()
-    if not line:
-        fail(f"the second Python process for {source} died (exit {child.wait()})")
-    reply = json.loads(line)
+    try:
+        reply = helper().ask({"source": source, "case": case, "n": n})
+    except HelperDied as exc:
+        fail(f"the second Python process for {source}: {exc}")
     if isinstance(reply, str):
         fail(f"in a second Python process, the sampler failed: {reply}")
     return [tuple(pair) for pair in reply]
-
-
-@atexit.register
-def _stop_child() -> None:
-    for child in _CHILD:
-        if child.poll() is None:
-            child.stdin.close()
-            child.wait(timeout=10)

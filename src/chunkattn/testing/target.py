@@ -32,6 +32,7 @@ from .model_target import limited_model_factory, load_model_factory
 __all__ = [
     "CAPABILITIES",
     "bulk_context",
+    "bulk_sampler",
     "Target",
     "TargetError",
     "WITHIN_CHUNK",
@@ -151,6 +152,7 @@ class _LimitedSampler:
 
     def __init__(self, sampler: Any, seconds: float) -> None:
         self._sampler = sampler
+        self._seconds = seconds
         self.sample = limited(sampler.sample, seconds, "ChunkConfigSampler.sample")
 
     def __getattr__(self, name: str) -> Any:
@@ -289,6 +291,18 @@ def builtin_targets() -> dict[str, Target]:
             source=name,
         )
     return out
+
+
+@contextmanager
+def bulk_sampler(sampler: Any, draws: int) -> Iterator[Any]:
+    """``sampler`` without its per-call limit, under one limit (the per-call one) for ``draws``
+    draws: the statistical checks draw thousands of configs, where arming a timer per draw
+    would cost ten times the draws."""
+    if not isinstance(sampler, _LimitedSampler):
+        yield sampler
+        return
+    with time_limit(sampler._seconds, f"{draws} draws of ChunkConfigSampler.sample"):
+        yield sampler._sampler
 
 
 @contextmanager

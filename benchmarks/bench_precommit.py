@@ -1,0 +1,169 @@
+"""The pre-commit hook's cost against the interpreter's: ``chunkattn verify --profile precommit``
+on a correct and on a buggy implementation, beside a bare ``python -c "import torch"``, measured
+interleaved (best of N each, these machines are shared and noisy). The bar: the correct run at
+most 2.5 times the bare torch import.
+
+Then where the time goes, in one process that follows verify's steps: the imports, the target,
+each check's seconds, and the wait for the check the helper process runs in parallel
+(``chunkattn.testing.offload``). With ``--catalogue``, last, ``verify --profile precommit`` on
+every seeded bug of ``tests/impls`` (in one process, one run each): each must fail with the
+check it names.
+
+    python benchmarks/bench_precommit.py [--repeat 3] [--impl FILE.py] [--catalogue]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORRECT = ROOT / "tests" / "impls" / "correct_token_bounds.py"
+BUGGY = ROOT / "tests" / "impls" / "bug_float_ceil.py"
+CHUNKATTN = [sys.executable, "-c", "from chunkattn.cli import main; raise SystemExit(main())"]
+
+#: verify's steps, timed, in a fresh process (printed as "stage seconds" lines)
+_BREAKDOWN = r"""
+import sys, time
+start = time.perf_counter()
+def lap(what, since):
+    now = time.perf_counter()
+    print(f"{what}\t{now - since:.3f}")
+    return now
+from chunkattn.helper import helper
+helper(IMPL)
+t = lap("start the helper process", start)
+import torch
+t = lap("import torch", t)
+from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
+from chunkattn.testing.offload import offload
+from chunkattn.testing.runner import run_check
+from chunkattn.testing.seeds import load_seeds
+from chunkattn.loader import load_config
+t = lap("import hypothesis and the checks", t)
+torch.set_num_threads(1)
+target = load_target(IMPL)
+ctx = CheckContext(target, load_config())
+profile, seeds = profile_settings("precommit"), load_seeds()
+t = lap("import the target, config, seeds", t)
+offloaded = offload(CHECKS.values(), ctx, "precommit", seeds, config=None)
+for name, check in CHECKS.items():
+    if name in offloaded or check.skip_reason(target):
+        continue
+    run_check(check, ctx, profile, seeds.get(name, []))
+    t = lap(f"check {name}", t)
+for name in list(offloaded.tickets):
+    offloaded.result(name, ctx, profile, seeds.get(name, []))
+    t = lap(f"wait for {name} (helper process)", t)
+lap("total", start)
+import resource
+from chunkattn.helper import _HELPER
+for running in _HELPER:
+    running.stop()
+own = resource.getrusage(resource.RUSAGE_SELF)
+helper_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"cpu\t{own.ru_utime + own.ru_stime:.3f}\t{helper_cpu.ru_utime + helper_cpu.ru_stime:.3f}")
+"""
+
+
+#: verify --profile precommit on every seeded bug, in-process, one line each
+_CATALOGUE = r"""
+import contextlib, io, json, re
+from pathlib import Path
+from chunkattn.cli import main
+for path in sorted(Path("tests/impls").glob("bug_*.py")):
+    expected = re.search(r'EXPECTED_FAILURE = "([^"]+)"', path.read_text()).group(1)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = main(["verify", "--profile", "precommit", "--impl", str(path), "--json"])
+    status = {c["name"]: c["status"] for c in json.loads(out.getvalue())["checks"]}
+    print(f"{'caught' if code == 1 and status[expected] == 'fail' else 'MISSED'}\t{path.stem}\t{expected}")
+"""
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the process and everything it started."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--impl", default=str(CORRECT))
+    parser.add_argument("--catalogue", action="store_true", help="also verify every seeded bug")
+    args = parser.parse_args()
+    runs = {
+        "python -c 'import torch'": [sys.executable, "-c", "import torch"],
+        "verify --profile precommit (correct)": [
+            *CHUNKATTN,
+            *("verify", "--profile", "precommit", "--impl", args.impl),
+        ],
+        "verify --profile precommit (buggy)": [
+            *CHUNKATTN,
+            *("verify", "--profile", "precommit", "--impl", str(BUGGY)),
+        ],
+    }
+    best = {name: float("inf") for name in runs}
+    cpu = {name: float("inf") for name in runs}
+    for _ in range(args.repeat):
+        for name, command in runs.items():  # interleaved: load changes hit all alike
+            seconds, used = measure(command)
+            best[name], cpu[name] = min(best[name], seconds), min(cpu[name], used)
+    base, base_cpu = best["python -c 'import torch'"], cpu["python -c 'import torch'"]
+    print(
+        f"best of {args.repeat}; wall and CPU seconds (all processes), ratios to the bare import:"
+    )
+    for name, seconds in best.items():
+        print(
+            f"  {name:<40} {seconds:6.2f} s {seconds / base:5.2f}x   "
+            f"cpu {cpu[name]:6.2f} s {cpu[name] / base_cpu:5.2f}x"
+        )
+    ratio = best["verify --profile precommit (correct)"] / base
+    print(
+        f"\nprecommit / import torch = {ratio:.2f} ({'meets' if ratio <= 2.5 else 'MISSES'} <= 2.5)"
+    )
+
+    run = subprocess.run(
+        [sys.executable, "-c", f"IMPL = {args.impl!r}\n" + _BREAKDOWN],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    print(f"\nwhere the time goes (one run on {Path(args.impl).name}, seconds):")
+    for line in run.stdout.splitlines():
+        what, *seconds = line.split("\t")
+        if what == "cpu":
+            main_cpu, helper_cpu = map(float, seconds)
+            print(
+                f"\nCPU: this process {main_cpu:.2f} s, the helper process {helper_cpu:.2f} s; on "
+                f"two free cores the longer one is the wall: {max(main_cpu, helper_cpu) / base_cpu:.2f}"
+                f"x the bare import's CPU ({base_cpu:.2f} s); on one core their sum: "
+                f"{(main_cpu + helper_cpu) / base_cpu:.2f}x"
+            )
+        else:
+            print(f"  {float(seconds[0]):6.3f}  {what}")
+    if args.catalogue:
+        run = subprocess.run(
+            [sys.executable, "-c", _CATALOGUE], cwd=ROOT, capture_output=True, text=True
+        )
+        rows = [line.split("\t") for line in run.stdout.splitlines()]
+        missed = [f"{bug} ({check})" for verdict, bug, check in rows if verdict != "caught"]
+        print(
+            f"\nverify --profile precommit on the {len(rows)} seeded bugs of tests/impls: "
+            f"{len(rows) - len(missed)} caught by the check each names"
+            + (f"; MISSED: {', '.join(missed)}" if missed else "")
+        )
+
+
+if __name__ == "__main__":
+    main()

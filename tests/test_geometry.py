@@ -135,3 +135,19 @@ def test_a_per_layer_list_sets_the_depth():
     no_depth = _declared(context_chunks=[1, 1, 1])
     del no_depth.depth
     assert as_model_target(no_depth).depth == 3
+
+
+def test_verify_names_a_bad_declaration_in_one_line(tmp_path, capsys):
+    from chunkattn.cli import main
+
+    path = tmp_path / "claims.py"
+    path.write_text(
+        "from types import SimpleNamespace\n"
+        "def make_model(seed=0):\n"
+        "    return SimpleNamespace(forward=lambda x, lengths: x, features=2, samples_per_patch=1,\n"
+        "                           chunk_size=2, context_chunks=[1, 1, None], depth=2)\n"
+    )
+    assert main(["verify", "--model", f"{path}:make_model"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "context_chunks has 3 entries" in err
+    assert "Traceback" not in err

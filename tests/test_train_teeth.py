@@ -191,3 +191,19 @@ def test_plugin_collects_and_runs_the_training_checks(pytester: pytest.Pytester,
         run.stdout.fnmatch_lines(
             [f"*test_{name.replace('.', '_')}[[]my_model.py:make_model[]] PASSED*"]
         )
+
+
+def test_a_zero_initialised_gate_is_given_its_first_step():
+    """LoRA's ``A`` has an exactly zero first gradient (``B`` starts at zero): named after one
+    backward pass, it would be a false alarm on every LoRA fine-tune; after the settling steps
+    it learns, while a parameter outside the graph (None) is still named at once."""
+    from chunkattn.testing.train_checks import gradient_report
+
+    model = load_target(model=f"{MODELS / 'train_ok_zero_init_gate.py'}:make_model").model(0)
+    first = gradient_report(model, [0, 3, 8, 4], 8, settle_steps=0).norms
+    lora_a = [name for name in first if name.endswith("lora_a")]
+    assert lora_a and all(first[name] == 0.0 for name in lora_a)
+    settled = gradient_report(model, [0, 3, 8, 4], 8).norms
+    assert all(settled[name] > 0 for name in lora_a)
+    unused = load_target(model=f"{MODELS / 'train_bug_unused_parameter.py'}:make_model").model(0)
+    assert None in gradient_report(unused, [0, 3, 8, 4], 8).norms.values()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["key_padding", "seeded"]
+__all__ = ["key_padding", "seeded", "trained_as"]
 
 
 def seeded(seed: int, build: Callable[[], Any]) -> Any:
@@ -29,3 +29,21 @@ def key_padding(lengths: Any, frames: int) -> Any:
     import torch
 
     return torch.arange(frames, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def trained_as(module: Any, run: Callable[[Any, Any], Any]) -> dict[str, Any]:
+    """The model-target attributes of one call ``run(x, lengths)`` into ``module``: ``forward``
+    (eval mode, no autograd), ``train_forward`` (training mode, autograd: the training-health
+    checks backpropagate through the library's own code) and ``module``."""
+    import torch
+
+    def forward(x: Any, lengths: Any) -> Any:
+        module.eval()
+        with torch.no_grad():
+            return run(x, lengths)
+
+    def train_forward(x: Any, lengths: Any) -> Any:
+        module.train()
+        return run(x, lengths)
+
+    return {"forward": forward, "train_forward": train_forward, "module": module}

@@ -31,6 +31,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ._common import Library
+from ._models import trained_as
 
 LIBRARY = "transformers"
 KIND = "model"
@@ -173,15 +174,17 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
     geo = _geometry(family, seed)
     config = _config(geo)
     model = _seeded_model(family, config, implementation, seed)
+    # the inputs are embeddings (inputs_embeds): the token embedding is not in the computation,
+    # so it is frozen rather than reported as a parameter that never learns
+    model.get_input_embeddings().requires_grad_(False)
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         mask = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).long()
-        with torch.no_grad():
-            return model(inputs_embeds=x, attention_mask=mask).last_hidden_state
+        return model(inputs_embeds=x, attention_mask=mask).last_hidden_state
 
     within = "causal" if "chunked" in geo.layers and geo.size > 1 else "full"
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(model, run),
         features=HIDDEN,
         samples_per_patch=1,
         chunk_size=geo.chunk_size,
@@ -191,7 +194,6 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
         left_reach=0,
         lookahead_frames=0,
         stream=lambda: CacheStream(model, config),
-        module=model,
     )
 
 

@@ -34,7 +34,7 @@ import random
 from types import SimpleNamespace
 
 from ._common import Library
-from ._models import key_padding, seeded
+from ._models import key_padding, seeded, trained_as
 
 LIBRARY = "transformers"
 KIND = "model"
@@ -79,13 +79,12 @@ def _seamless(seed: int, implementation: str) -> SimpleNamespace:
         lambda: SeamlessM4Tv2SpeechEncoder._from_config(config, attn_implementation=implementation),
     ).eval()
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         mask = key_padding(lengths, x.shape[1]).long()
-        with torch.no_grad():
-            return model(x, attention_mask=mask).last_hidden_state
+        return model(x, attention_mask=mask).last_hidden_state
 
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(model, run),
         features=FEATURES,
         samples_per_patch=1,
         chunk_size=chunk,
@@ -94,7 +93,6 @@ def _seamless(seed: int, implementation: str) -> SimpleNamespace:
         within_chunk="full",
         left_reach=kernel - 1,
         lookahead_frames=0,
-        module=model,
     )
 
 
@@ -137,12 +135,11 @@ def _phi4(seed: int, implementation: str) -> SimpleNamespace:
         lambda: Phi4MultimodalAudioModel._from_config(config, attn_implementation=implementation),
     ).eval()
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return model(x, key_padding(lengths, x.shape[1]))
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return model(x, key_padding(lengths, x.shape[1]))
 
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(model, run),
         features=PHI4_FEATURES,
         samples_per_patch=8,
         chunk_size=chunk,
@@ -151,7 +148,6 @@ def _phi4(seed: int, implementation: str) -> SimpleNamespace:
         within_chunk="full",
         left_reach=config.kernel_size - 1,
         lookahead_frames=0,
-        module=model,
     )
 
 

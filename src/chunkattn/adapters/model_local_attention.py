@@ -35,7 +35,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ._common import Library
-from ._models import key_padding, seeded
+from ._models import key_padding, seeded, trained_as
 
 LIBRARY = "local-attention"
 KIND = "model"
@@ -85,15 +85,14 @@ def _attention_target(seed: int, **options: Any) -> SimpleNamespace:
     net = _attention_layer(seed, window, back, **options)
     exact, causal = options.get("exact_windowsize", False), options.get("causal", False)
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         b, n, _ = x.shape
-        with torch.no_grad():
-            q, k, v = net["qkv"](x).reshape(b, n, 3, HEADS, DIM_HEAD).permute(2, 0, 3, 1, 4)
-            out = net["attn"](q, k, v, mask=key_padding(lengths, n))
-            return net["out"](out.transpose(1, 2).reshape(b, n, HEADS * DIM_HEAD))
+        q, k, v = net["qkv"](x).reshape(b, n, 3, HEADS, DIM_HEAD).permute(2, 0, 3, 1, 4)
+        out = net["attn"](q, k, v, mask=key_padding(lengths, n))
+        return net["out"](out.transpose(1, 2).reshape(b, n, HEADS * DIM_HEAD))
 
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(net, run),
         features=FEATURES,
         samples_per_patch=1,
         chunk_size=1 if exact else window,
@@ -102,7 +101,6 @@ def _attention_target(seed: int, **options: Any) -> SimpleNamespace:
         within_chunk="causal" if causal and not exact else "full",
         left_reach=0,
         lookahead_frames=0,
-        module=net,
     )
 
 
@@ -177,12 +175,11 @@ def _transformer_target(seed: int, exact: bool, dynamic_pos_bias: bool = False) 
     ).eval()
     net.token_emb = torch.nn.Identity()  # continuous inputs in place of token ids
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return net(x, mask=key_padding(lengths, x.shape[1]))
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return net(x, mask=key_padding(lengths, x.shape[1]))
 
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(net, run),
         features=FEATURES,
         samples_per_patch=1,
         chunk_size=1 if exact else window,
@@ -192,7 +189,6 @@ def _transformer_target(seed: int, exact: bool, dynamic_pos_bias: bool = False) 
         left_reach=0,
         lookahead_frames=0,
         stream=lambda: CacheStream(net),
-        module=net,
     )
 
 

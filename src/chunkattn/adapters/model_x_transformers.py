@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ._common import Library
-from ._models import seeded
+from ._models import seeded, trained_as
 
 LIBRARY = "x-transformers"
 KIND = "model"
@@ -85,12 +85,11 @@ def decoder(seed: int = 0) -> SimpleNamespace:
         ),
     ).eval()
 
-    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return net(x, lens=lengths)
+    def run(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return net(x, lens=lengths)
 
     return SimpleNamespace(
-        forward=forward,
+        **trained_as(net, run),
         features=FEATURES,
         samples_per_patch=1,
         chunk_size=1,
@@ -100,7 +99,6 @@ def decoder(seed: int = 0) -> SimpleNamespace:
         left_reach=0,
         lookahead_frames=0,
         stream=lambda: CacheStream(net),
-        module=net,
     )
 
 

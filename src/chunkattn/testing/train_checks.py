@@ -143,32 +143,71 @@ class GradientReport:
     frozen: tuple[str, ...]
 
 
+#: Adam steps a parameter whose first gradient is exactly zero gets before it is named: a
+#: zero-initialised gate (LoRA's B, ReZero, adaLN-zero, hyper-connections) zeroes the first
+#: gradient of everything behind it, and one step opens it
+SETTLE_STEPS = 3
+
+
+def _norms(module: torch.nn.Module) -> tuple[dict[str, float | None], list[str]]:
+    norms: dict[str, float | None] = {}
+    frozen = []
+    for name, p in module.named_parameters():
+        if not p.requires_grad:
+            frozen.append(name)
+        elif p.grad is None:
+            norms[name] = None
+        elif not torch.isfinite(p.grad).all():
+            norms[name] = math.nan
+        else:
+            norms[name] = float(p.grad.double().norm())
+    return norms, frozen
+
+
 def gradient_report(
-    model: ModelTarget, lengths: list[int], frames: int = 0, seed: int = 0
+    model: ModelTarget,
+    lengths: list[int],
+    frames: int = 0,
+    seed: int = 0,
+    settle_steps: int = SETTLE_STEPS,
 ) -> GradientReport:
     """Backpropagate the generic loss through ``train_forward`` once, for a batch of rows of
-    ``lengths`` frames padded to ``frames``; the module is left as it was."""
+    ``lengths`` frames padded to ``frames``; the module is left as it was.
+
+    A parameter whose gradient is exactly zero (not None: it is in the graph) is given up to
+    ``settle_steps`` Adam steps on the same batch and reported with the first nonzero gradient
+    it gets, so a zero-initialised gate is not mistaken for a parameter that never learns."""
     module = model.module
     x, lens = training_batch(model, lengths, frames, seed)
-    with restored(module):
+    forward = train_call(model)
+
+    def backward() -> float:
         module.zero_grad(set_to_none=True)
-        y = train_call(model)(x, lens)
-        valid = _valid(model, y, x, lens)
-        loss = generic_loss(y, valid, seed + 1)
+        y = forward(x, lens)
+        loss = generic_loss(y, _valid(model, y, x, lens), seed + 1)
         if loss.requires_grad:
             loss.backward()
-        norms: dict[str, float | None] = {}
-        frozen = []
-        for name, p in module.named_parameters():
-            if not p.requires_grad:
-                frozen.append(name)
-            elif p.grad is None:
-                norms[name] = None
-            elif not torch.isfinite(p.grad).all():
-                norms[name] = math.nan
-            else:
-                norms[name] = float(p.grad.double().norm())
-        return GradientReport(float(loss.detach()), norms, tuple(frozen))
+        return float(loss.detach())
+
+    with restored(module):
+        loss = backward()
+        norms, frozen = _norms(module)
+        zero = [n for n, g in norms.items() if g == 0.0]
+        finite = all(g is None or math.isfinite(g) for g in norms.values())
+        if zero and finite and settle_steps:
+            params = [p for p in module.parameters() if p.requires_grad]
+            optimizer = torch.optim.Adam(params, lr=OVERFIT_LR)
+            for _ in range(settle_steps):
+                optimizer.step()
+                backward()
+                later, _ = _norms(module)
+                for name in zero:
+                    if later[name]:
+                        norms[name] = later[name]
+                zero = [n for n in zero if norms[n] == 0.0]
+                if not zero:
+                    break
+        return GradientReport(loss, norms, tuple(frozen))
 
 
 def _names(names: list[str], limit: int | None = 12) -> str:
@@ -221,8 +260,9 @@ def check_grad_flow(model: ModelTarget, lengths: list[int], chunks: int = 2, see
     problems = grad_flow_problems(report.norms)
     if problems:
         fail(
-            f"one backward pass for lengths {lengths}: " + "; ".join(problems) + " (these do not "
-            "learn: unused, detached, computed under no_grad, or multiplied by zero)"
+            f"one backward pass for lengths {lengths} (and {SETTLE_STEPS} Adam steps for a zero "
+            "gradient): " + "; ".join(problems) + " (these do not learn: unused, detached, "
+            "computed under no_grad, or multiplied by zero)"
         )
 
 

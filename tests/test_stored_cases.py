@@ -158,7 +158,11 @@ def test_verify_reports_each_checks_seconds(capsys):
     }
     seconds = [c["seconds"] for c in checks.values()]
     assert all(isinstance(s, float) and s >= 0 for s in seconds)
-    assert 0 < sum(seconds) <= wall
+    # an offloaded check runs in the helper process meanwhile: only the others add up here
+    from chunkattn.helper import OFFLOADED
+
+    here = [c["seconds"] for name, c in checks.items() if name not in OFFLOADED]
+    assert 0 < sum(here) <= wall and max(seconds) <= wall
     assert checks["mask.small_scope"]["seconds"] > 0  # every small geometry: never instant
 
     code, out, err = _in_process(capsys, "verify", "--profile", "seeds", "-k", "mask.causality")

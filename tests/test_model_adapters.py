@@ -171,10 +171,16 @@ def test_phi4_audio_adds_its_bool_streaming_mask_to_the_bias(impl: str, monkeypa
 # ------------------------------------------------------------------ survey and verify
 
 
-def test_survey_model_entry_has_the_verdict_of_verify(capsys):
-    name = "model_hf_decoders:mistral_sdpa"
+@pytest.mark.parametrize(
+    ("name", "select", "ok"),
+    [
+        ("model_hf_decoders:mistral_sdpa", "stream.", True),
+        ("model_hf_speech:seamless_m4t_v2_eager", "model.chunk_causality", False),
+    ],
+)
+def test_survey_model_entry_has_the_verdict_of_verify(capsys, name, select, ok):
     _factory(name)
-    entry = survey_adapter(name, profile="precommit", select="stream.")
+    entry = survey_adapter(name, profile="precommit", select=select)
     assert entry["kind"] == "model" and entry["target"] == f"chunkattn.adapters.{name}"
     status = cli.main(
         [
@@ -184,15 +190,18 @@ def test_survey_model_entry_has_the_verdict_of_verify(capsys):
             "--profile",
             "precommit",
             "-k",
-            "stream.",
+            select,
             "--json",
         ]
     )
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is entry["ok"] is True and status == 0
+    assert report["ok"] is entry["ok"] is ok and status == (0 if ok else 1)
     ran = {c["name"]: c["status"] for c in entry["checks"] if c["status"] != "skip"}
     assert ran == {c["name"]: c["status"] for c in report["checks"] if c["status"] != "skip"}
-    assert set(ran) == {"stream.equivalence", "stream.latency", "stream.bounded_state"}
+    if ok:
+        assert set(ran) == {"stream.equivalence", "stream.latency", "stream.bounded_state"}
+    else:
+        assert ran == {"model.chunk_causality": "fail"}
 
 
 def test_survey_skips_a_model_whose_library_is_missing():

@@ -207,3 +207,22 @@ def test_a_zero_initialised_gate_is_given_its_first_step():
     assert all(settled[name] > 0 for name in lora_a)
     unused = load_target(model=f"{MODELS / 'train_bug_unused_parameter.py'}:make_model").model(0)
     assert None in gradient_report(unused, [0, 3, 8, 4], 8).norms.values()
+
+
+def test_a_parameter_used_on_some_batches_only_is_given_the_next():
+    """A learned mask embedding that a training batch happens not to use has no gradient at
+    all on that batch (seed 6 masks no row): the settling steps redraw the masking, and it
+    learns; the verdict and the loss are the same every run, and the caller's global generator
+    is left as it was although the module draws from it."""
+    import torch
+
+    from chunkattn.testing.train_checks import gradient_report
+
+    path = MODELS / "train_ok_global_rng_masking.py"
+    model = load_target(model=f"{path}:make_model").model(0)
+    assert gradient_report(model, [0, 3, 8, 4], 8, seed=6, settle_steps=0).norms["mask_emb"] is None
+    state = torch.random.get_rng_state()
+    first = gradient_report(model, [0, 3, 8, 4], 8, seed=6)
+    again = gradient_report(model, [0, 3, 8, 4], 8, seed=6)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert first.norms["mask_emb"] and first == again

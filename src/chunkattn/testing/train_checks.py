@@ -104,6 +104,16 @@ def restored(module: torch.nn.Module) -> Iterator[None]:
             m.training = training
 
 
+@contextmanager
+def own_randomness(seed: int) -> Iterator[None]:
+    """Run the block with torch's global generator seeded by ``seed`` and put it back after: a
+    module that draws dropout from the global generator (``nn.Dropout`` does) gets the same
+    draws every run, and the caller's random state is not touched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def training_batch(
     model: ModelTarget, lengths: list[int], frames: int, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,9 +184,11 @@ def gradient_report(
     """Backpropagate the generic loss through ``train_forward`` once, for a batch of rows of
     ``lengths`` frames padded to ``frames``; the module is left as it was.
 
-    A parameter whose gradient is exactly zero (not None: it is in the graph) is given up to
-    ``settle_steps`` Adam steps on the same batch and reported with the first nonzero gradient
-    it gets, so a zero-initialised gate is not mistaken for a parameter that never learns."""
+    A parameter whose gradient is exactly zero or None is given up to ``settle_steps`` Adam
+    steps on the same batch and reported with the first nonzero gradient it gets, so a
+    zero-initialised gate, or a parameter a random training forward uses on some batches only,
+    is not mistaken for one that never learns. The module's own randomness (dropout from the
+    global generator) is seeded and the caller's global generator left as it was."""
     module = model.module
     x, lens = training_batch(model, lengths, frames, seed)
     forward = train_call(model)
@@ -189,10 +201,12 @@ def gradient_report(
             loss.backward()
         return float(loss.detach())
 
-    with restored(module):
+    with restored(module), own_randomness(seed):
         loss = backward()
         norms, frozen = _norms(module)
-        zero = [n for n, g in norms.items() if g == 0.0]
+        # zero, or none at all: a parameter used only on some batches (a learned mask
+        # embedding under SpecAugment, an expert not routed to) gets its chance on the next
+        zero = [n for n, g in norms.items() if g is None or g == 0.0]
         finite = all(g is None or math.isfinite(g) for g in norms.values())
         if zero and finite and settle_steps:
             params = [p for p in module.parameters() if p.requires_grad]
@@ -204,7 +218,7 @@ def gradient_report(
                 for name in zero:
                     if later[name]:
                         norms[name] = later[name]
-                zero = [n for n in zero if norms[n] == 0.0]
+                zero = [n for n in zero if not norms[n]]
                 if not zero:
                     break
         return GradientReport(loss, norms, tuple(frozen))
@@ -261,7 +275,9 @@ def check_grad_flow(model: ModelTarget, lengths: list[int], chunks: int = 2, see
     if problems:
         fail(
             f"one backward pass for lengths {lengths} (and {SETTLE_STEPS} Adam steps for a zero "
-            "gradient): " + "; ".join(problems) + " (these do not learn: unused, detached, "
+            "or missing gradient): "
+            + "; ".join(problems)
+            + " (these do not learn: unused, detached, "
             "computed under no_grad, or multiplied by zero)"
         )
 
@@ -283,7 +299,7 @@ def overfit(
     x, lens = training_batch(model, [full, max(1, full // 2)], full, seed)
     forward = train_call(model)
     losses: list[float] = []
-    with restored(module):
+    with restored(module), own_randomness(seed):
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
             return losses

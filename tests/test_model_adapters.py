@@ -217,3 +217,4 @@ def test_survey_kind_selects_model_adapters(capsys):
     entries = json.loads(capsys.readouterr().out)
     assert status == 0 and [(e["adapter"], e["kind"]) for e in entries] == [(missing, "model")]
     assert cli.main(["survey", "--kind", "models"]) == 2
+    assert cli.main(["survey", "-k", "no.such.check"]) == 2

@@ -116,10 +116,12 @@ def run_survey(
 
     from . import adapters as registry
     from .loader import load_config
-    from .testing import profile_settings
+    from .testing import CHECKS, profile_settings
     from .testing.seeds import load_seeds
 
     profile_settings(profile)  # an unknown profile is a usage error before anything runs
+    if not any(name_matches(name, select) for name in CHECKS):
+        raise ValueError(f"survey -k {select!r} matches no check; known: {', '.join(CHECKS)}")
     # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
     torch.set_num_threads(1)
     if kind not in (None, "mask", "model"):

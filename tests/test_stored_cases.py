@@ -177,3 +177,27 @@ def test_a_case_that_would_be_set_aside_is_not_stored(tmp_path):
     assert not record_failure(database, "mask.left_span", "wide_window", pinned)
     assert record_failure(database, "mask.left_span", "t", GENUINE)
     assert [e["case"] for e in stored_failures(database)] == [GENUINE]
+
+
+def test_a_flood_of_valid_stored_cases_is_capped(tmp_path, capsys):
+    """Thousands of cases that each fit their schema could still stall a run: a check replays
+    the first MAX_REPLAYS distinct ones and the run says how many it left (export keeps them)."""
+    from chunkattn.testing.database import MAX_REPLAYS, stored_cases
+
+    url = str(tmp_path / "db")
+    database = open_database(url)
+    extra = 5
+    for seq_len in range(1, MAX_REPLAYS + extra + 1):
+        case = {"seq_len": seq_len, "chunk_size": 2, "context_chunks": 1}
+        record_failure(database, "mask.left_span", "elsewhere", case)
+    assert len(stored_cases(database, "mask.left_span")) == MAX_REPLAYS
+    code, out, err = _in_process(
+        capsys, "verify", "--impl", str(CORRECT), "--db", url, "--profile", "seeds", "-k",
+        "mask.left_span", "--json",
+    )  # fmt: skip
+    report = json.loads(out)
+    assert code == 0 and report["set_aside"]["not_replayed"] == extra
+    assert f"{extra} stored cases past the first {MAX_REPLAYS}" in err
+    left_span = next(c for c in report["checks"] if c["name"] == "mask.left_span")
+    shipped = len(load_seeds().get("mask.left_span", []))  # replayed first, as always
+    assert left_span["examples"] == shipped + MAX_REPLAYS

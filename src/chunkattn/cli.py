@@ -270,7 +270,11 @@ def _verify(args: argparse.Namespace) -> int:
             outcome.results = offloaded.merge(outcome.results, checks, ctx, profile, seeds)
     report = build_report(target, config, profile_name, outcome.results, outcome.lost)
     if screened is not None:
-        report.set_aside = {"count": screened.set_aside, "reason": screened.reason}
+        report.set_aside = {
+            "count": screened.set_aside,
+            "reason": screened.reason,
+            "not_replayed": screened.over_cap,
+        }
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
         return report.exit_status

@@ -150,6 +150,11 @@ def record_failure(database: ExampleDatabase, check: str, target: str, case: Cas
     return True
 
 
+#: stored cases a check replays per run at most: a genuine failure is found again by the first
+#: one that still fails; thousands of stored cases (each a call, or a model build) would stall it
+MAX_REPLAYS = 32
+
+
 @dataclass(frozen=True)
 class StoredFailures:
     """What a database holds under :data:`FAILURES_KEY`: the entries that may be replayed, and
@@ -158,12 +163,20 @@ class StoredFailures:
     entries: list[dict[str, Any]]
     set_aside: int = 0
     reason: str | None = None
+    #: distinct cases past the :data:`MAX_REPLAYS` a check replays (kept, exported, not run)
+    over_cap: int = 0
 
     def note(self, where: str) -> str | None:
         """The one line a run prints about the entries set aside (None if there are none)."""
-        if not self.set_aside:
-            return None
-        return f"set aside {self.described(where)}, never run (first: {self.reason})"
+        parts = []
+        if self.set_aside:
+            parts.append(f"set aside {self.described(where)}, never run (first: {self.reason})")
+        if self.over_cap:
+            parts.append(
+                f"{self.over_cap} stored cases past the first {MAX_REPLAYS} of their check not "
+                "replayed (seeds export keeps them)"
+            )
+        return "; ".join(parts) or None
 
     def described(self, where: str = "") -> str:
         """``6 stored entries [in WHERE] that do not fit their check's case schema``."""
@@ -208,7 +221,13 @@ def screen_failures(database: ExampleDatabase) -> StoredFailures:
         else:
             entries.append(entry)
     entries.sort(key=lambda e: json.dumps(e, sort_keys=True))
-    return StoredFailures(entries, len(reasons), reasons[0] if reasons else None)
+    per_check: dict[str, list[Case]] = {}
+    for entry in entries:
+        cases = per_check.setdefault(entry["check"], [])
+        if entry["case"] not in cases:
+            cases.append(entry["case"])
+    over = sum(max(0, len(cases) - MAX_REPLAYS) for cases in per_check.values())
+    return StoredFailures(entries, len(reasons), reasons[0] if reasons else None, over)
 
 
 def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
@@ -218,9 +237,10 @@ def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
 
 def stored_cases(database: ExampleDatabase, check: str) -> list[Case]:
     """The distinct failing cases of ``check`` stored in ``database`` (found on any target) that
-    fit its case schema: the only way runs read stored cases."""
+    fit its case schema, the first :data:`MAX_REPLAYS` in a stable order: the only way runs read
+    stored cases, so neither a bad entry nor a flood of good ones can stall a run."""
     cases: list[Case] = []
     for entry in stored_failures(database):
         if entry["check"] == check and entry["case"] not in cases:
             cases.append(entry["case"])
-    return cases
+    return cases[:MAX_REPLAYS]

@@ -45,13 +45,15 @@ def _forward(t, x: torch.Tensor) -> torch.Tensor:
 
 
 def _expected(t, c: int, j: int) -> bool:
-    """SPEC 9.1: ``c - sum(L_i + ceil(reach / C)) <= j <= c + ceil(R / (C * S))``."""
+    """SPEC 9.1: ``c - sum(L_i + ceil(reach / C)) <= j <= c + ceil(R / (C * S))``, and a causal
+    front end's look back ``B`` once more: ``- ceil(B / (C * S))`` on the left."""
     size, frames = t.chunk_size, t.chunk_size * t.samples_per_patch
     if j > c + math.ceil(t.lookahead_frames / frames):
         return False
     if None in t.context_chunks:
         return True
-    return j >= c - sum(left + math.ceil(t.left_reach / size) for left in t.context_chunks)
+    behind = math.ceil(getattr(t, "lookbehind_frames", 0) / frames)
+    return j >= c - behind - sum(left + math.ceil(t.left_reach / size) for left in t.context_chunks)
 
 
 def _changes(t, x: torch.Tensor, frames: slice, seed: int) -> list[float]:

@@ -122,6 +122,7 @@ class Geometry:
     layer_context: tuple[int | None, ...] | None = None
     left_reach: int = 0
     lookahead_frames: int = 0
+    lookbehind_frames: int = 0
     samples_per_patch: int = 1
     within_chunk: str = "full"
 
@@ -175,8 +176,9 @@ class Geometry:
                     "(a global layer sees every past chunk)"
                 )
             else:
-                tokens = sum(l_ * c + reach for l_ in layers)
-                chunks = sum(l_ + -(-reach // c) for l_ in layers)
+                behind = self.lookbehind_frames
+                tokens = sum(l_ * c + reach for l_ in layers) + behind / s
+                chunks = sum(l_ + -(-reach // c) for l_ in layers) + -(-behind // (c * s))
                 right = (
                     f"; lookahead {self.lookahead_frames} frames past the chunk"
                     if self.lookahead_frames

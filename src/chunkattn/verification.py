@@ -114,6 +114,7 @@ def model_claims(model: Any) -> ModelClaims:
         "samples_per_patch": model.samples_per_patch,
         "left_reach": model.left_reach,
         "lookahead_frames": model.lookahead_frames,
+        "lookbehind_frames": model.lookbehind_frames,
         "within_chunk": model.within_chunk,
         "timestep_sec": model.timestep_sec,
     }
@@ -127,6 +128,7 @@ def model_claims(model: Any) -> ModelClaims:
             layer_context=layers,
             left_reach=model.left_reach,
             lookahead_frames=model.lookahead_frames,
+            lookbehind_frames=model.lookbehind_frames,
             samples_per_patch=model.samples_per_patch,
             within_chunk=model.within_chunk,
         ),
@@ -243,7 +245,13 @@ def _print_model(out: Console, claims: ModelClaims) -> None:
     d = claims.declared
     extras = [
         f"{key}={d[key]}"
-        for key in ("left_reach", "lookahead_frames", "within_chunk", "timestep_sec")
+        for key in (
+            "left_reach",
+            "lookahead_frames",
+            "lookbehind_frames",
+            "within_chunk",
+            "timestep_sec",
+        )
         if d[key] not in (0, None, "full")
     ]
     unit = "" if d["timestep_sec"] is not None else " (no timestep_sec declared: sizes in tokens)"

@@ -46,6 +46,7 @@ class Config:
     samples_per_patch: int = 2
     frontend: str = "patch"
     lookahead_frames: int = 0
+    lookbehind_frames: int = 0
     width: int = 8
     heads: int = 2
     chunk_size: int = 2
@@ -60,6 +61,8 @@ class Config:
     def __post_init__(self) -> None:
         if self.frontend not in FRONTENDS:
             raise ValueError(f"frontend must be one of {FRONTENDS}, got {self.frontend!r}")
+        if self.frontend != "conv" and self.lookbehind_frames:
+            raise ValueError("only the conv front end reads frames before its patch")
         if self.frontend == "patch" and self.lookahead_frames:
             raise ValueError("the patch front end reads no frame past its patch")
         if self.frontend == "conv2x" and (self.samples_per_patch, self.lookahead_frames) != (4, 3):
@@ -75,8 +78,8 @@ class Config:
 
     @property
     def span(self) -> int:
-        """Frames one token reads, from the first frame of its patch on."""
-        return self.samples_per_patch + self.lookahead_frames
+        """Frames one token reads, from ``lookbehind_frames`` before its patch on."""
+        return self.lookbehind_frames + self.samples_per_patch + self.lookahead_frames
 
     @property
     def left_reach(self) -> int:
@@ -176,10 +179,15 @@ class Encoder:
         frame = torch.arange(x.shape[1])
         return x.masked_fill((frame[None, :] >= lengths[:, None])[..., None], 0.0)
 
-    def frontend(self, x: torch.Tensor, n: int) -> torch.Tensor:
+    def frontend(self, x: torch.Tensor, n: int, past: torch.Tensor | None = None) -> torch.Tensor:
         """``(B, frames, F)`` normalized frames starting at a patch boundary -> ``n`` tokens;
-        missing frames at the end are zeros."""
+        ``past``: the ``lookbehind_frames`` before it (zeros at the start of an utterance, as a
+        causal convolution pads); missing frames at the end are zeros."""
         c = self.config
+        if c.lookbehind_frames:
+            if past is None:
+                past = x.new_zeros(x.shape[0], c.lookbehind_frames, x.shape[2])
+            x = torch.cat([past, x], dim=1)
         need = (n - 1) * c.samples_per_patch + c.span
         x = F.pad(x, (0, 0, 0, max(need - x.shape[1], 0)))[:, :need]
         b = x.shape[0]
@@ -296,6 +304,7 @@ class Stream:
         self.model = model
         c = model.config
         self.frames = torch.zeros(0, c.features)  # normalized, from the next token's patch on
+        self.past = torch.zeros(c.lookbehind_frames, c.features)  # the frames just before it
         self.start = 0  # absolute index of the next token to emit
         self.state = [{"kv": None, "conv": model.empty_conv_cache(1)} for _ in range(c.depth)]
 
@@ -329,7 +338,7 @@ class Stream:
     def step(self, n: int) -> torch.Tensor:
         """Run the next ``n`` tokens (one chunk or the final partial one) through every layer."""
         m, c = self.model, self.model.config
-        h = m.frontend(self.frames[None], n)
+        h = m.frontend(self.frames[None], n, self.past[None])
         q_pos = torch.arange(self.start, self.start + n)
         token_ok = torch.ones(1, n, dtype=torch.bool)
         for i, s in enumerate(self.state):
@@ -339,7 +348,10 @@ class Stream:
             h = m.layer(i, h, q_pos, k_pos, token_ok, key_ok, s)
             self.trim(i)
         self.start += n
-        self.frames = self.frames[n * c.samples_per_patch :]
+        seen = torch.cat([self.past, self.frames])
+        used = n * c.samples_per_patch
+        self.past = seen[used : used + c.lookbehind_frames]
+        self.frames = self.frames[used:]
         return m.output(h)[0]
 
     @torch.no_grad()
@@ -366,7 +378,7 @@ class Stream:
 
     def state_size(self) -> int:
         """Cached tokens over all layers: attention keys plus convolution inputs."""
-        return sum(
+        return self.past.shape[0] + sum(
             (0 if s["kv"] is None else s["kv"][0].shape[2]) + s["conv"].shape[1] for s in self.state
         )
 
@@ -386,6 +398,7 @@ def target(model: Encoder, **overrides) -> SimpleNamespace:
         "depth": c.depth,
         "left_reach": c.left_reach,
         "lookahead_frames": c.lookahead_frames,
+        "lookbehind_frames": c.lookbehind_frames,
         "timestep_sec": round(c.samples_per_patch * c.frame_sec, 6),
         "n_out": c.n_out,
         "stream": model.stream,

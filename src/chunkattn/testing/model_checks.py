@@ -144,6 +144,8 @@ def _geometry(model: ModelTarget) -> str:
         parts.append(f"left_reach={model.left_reach}")
     if model.lookahead_frames:
         parts.append(f"lookahead_frames={model.lookahead_frames}")
+    if model.lookbehind_frames:
+        parts.append(f"lookbehind_frames={model.lookbehind_frames}")
     return ", ".join(parts)
 
 

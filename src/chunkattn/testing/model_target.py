@@ -13,7 +13,8 @@
 - optionally what the model reaches beyond attention (section 9.1): ``left_reach`` (tokens each
   layer's convolution reaches left: ``K - 1`` for a causal depthwise kernel ``K``),
   ``lookahead_frames`` (frames a token reads past its own patch: a subsampling front end's right
-  context), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
+  context), ``lookbehind_frames`` (frames it reads before its patch: a causal subsampling front
+  end, NeMo's ``causal_downsampling``; not in SPEC 9.1, chunkattn's extension), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
   that are causal inside).
 - optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
   ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
@@ -68,6 +69,7 @@ class ModelTarget:
     stream: Callable[[], Any] | None = None
     left_reach: int = 0
     lookahead_frames: int = 0
+    lookbehind_frames: int = 0
     timestep_sec: float | None = None
     within_chunk: str = "full"
 
@@ -104,10 +106,12 @@ class ModelTarget:
     @property
     def left_span(self) -> int | None:
         """Input chunks left of its own that an output chunk depends on, through the whole
-        stack: ``sum(L_i + ceil(left_reach / C))``; None when unlimited."""
+        stack: ``sum(L_i + ceil(left_reach / C)) + ceil(lookbehind_frames / (C * S))`` (the
+        front end's look back counts once); None when unlimited."""
         if not self.bounded:
             return None
-        return sum(ctx + self.reach_chunks for ctx in self.layer_context)
+        behind = -(-self.lookbehind_frames // self.frames_per_chunk)
+        return sum(ctx + self.reach_chunks for ctx in self.layer_context) + behind
 
     @property
     def right_span(self) -> int:
@@ -116,8 +120,8 @@ class ModelTarget:
         return -(-self.lookahead_frames // self.frames_per_chunk)
 
     def expected_dependence(self, out_chunk: int, in_chunk: int) -> bool:
-        """Output chunk ``c`` depends on input chunk ``j`` iff
-        ``c - sum(L_i + ceil(left_reach / C)) <= j <= c + ceil(lookahead_frames / (C*S))``."""
+        """Output chunk ``c`` depends on input chunk ``j`` iff ``c - sum(L_i + ceil(left_reach /
+        C)) - ceil(lookbehind_frames / (C*S)) <= j <= c + ceil(lookahead_frames / (C*S))``."""
         if in_chunk > out_chunk + self.right_span:
             return False
         span = self.left_span
@@ -210,6 +214,7 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         stream=stream,
         left_reach=_integer(obj, "left_reach", where, 0, default=0),
         lookahead_frames=_integer(obj, "lookahead_frames", where, 0, default=0),
+        lookbehind_frames=_integer(obj, "lookbehind_frames", where, 0, default=0),
         timestep_sec=None if timestep is None else float(timestep),
         within_chunk=within,
         module=module,

@@ -94,8 +94,7 @@ def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
     """With finite ``L``, ``state_size()`` after ``N`` chunks equals that after ``2N``."""
     if not model.bounded:
         return  # unlimited left context: the state may grow
-    span = sum(ctx + model.reach_chunks + 1 for ctx in model.layer_context)
-    n = span + model.right_span + 2
+    n = model.left_span + model.depth + model.right_span + 2
     fpc = model.frames_per_chunk
     x = torch.randn(2 * n * fpc, model.features, generator=torch.Generator().manual_seed(seed))
     stream = model.stream()

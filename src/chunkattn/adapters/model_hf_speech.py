@@ -22,9 +22,8 @@ token, ``samples_per_patch = 8``), then conformer blocks whose attention is limi
 ``qc - left_chunk .. qc``: ``C = chunk_size`` (tokens), ``L = left_chunk``, full inside the
 chunk; the depthwise convolution is causal (padding ``K - 1``, the right ``K - 1`` outputs cut):
 ``left_reach = kernel_size - 1``. The front end reads frames ``8t - 7 .. 8t + 7`` for token
-``t``: nothing past its patch (``lookahead_frames = 0``), but 7 frames into the previous token,
-which SPEC 9.1 has no attribute for (``left_reach`` counts per layer): on the left edge, a
-correct model of this shape could reach one chunk further than the formula says.
+``t``: nothing past its patch (``lookahead_frames = 0``), but 7 frames into the previous token:
+``lookbehind_frames = 7`` (chunkattn's extension of SPEC 9.1 for such a front end).
 ``lengths`` become its frame ``mask``.
 """
 
@@ -148,6 +147,7 @@ def _phi4(seed: int, implementation: str) -> SimpleNamespace:
         within_chunk="full",
         left_reach=config.kernel_size - 1,
         lookahead_frames=0,
+        lookbehind_frames=7,
     )
 
 

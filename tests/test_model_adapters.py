@@ -169,10 +169,9 @@ def test_phi4_audio_adds_its_bool_streaming_mask_to_the_bias(impl: str, monkeypa
 
 @pytest.mark.parametrize(
     ("name", "select", "ok"),
-    [
-        ("model_hf_decoders:mistral_sdpa", "stream.", True),
-        ("model_hf_speech:seamless_m4t_v2_eager", "model.chunk_causality", False),
-    ],
+    # a failing entry goes through the same run_checks on the same target; its shrinking costs
+    # seconds in both runs, so the suite shows the passing one (the survey command shows all)
+    [("model_hf_decoders:mistral_sdpa", "stream.", True)],
 )
 def test_survey_model_entry_has_the_verdict_of_verify(capsys, name, select, ok):
     _factory(name)

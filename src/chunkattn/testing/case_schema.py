@@ -18,6 +18,7 @@ A new check needs an entry in :data:`SCHEMAS`::
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,14 @@ def _where(path: str) -> str:
     return f"{path}: " if path else ""
 
 
-class Schema:
+class Schema(ABC):
     """A type with bounds; :meth:`problem` says why a value does not fit (one line), or None."""
 
-    def problem(self, value: Any, path: str = "") -> str | None:
-        raise NotImplementedError
+    @abstractmethod
+    def problem(self, value: Any, path: str = "") -> str | None: ...
 
-    def describe(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chunkattn.testing import TargetError
@@ -73,9 +73,7 @@ def token_dependencies(
 def test_expected_dependence_is_the_token_level_truth(
     chunk, spp, layers, reach, lookahead, lookbehind, conv_first, causal
 ):
-    # a front end's look back is exact for the Conformer order (attention before convolution in
-    # the first layer); before a convolution it can merge with the reach into one chunk less
-    assume(not (lookbehind and conv_first))
+
     model = ModelTarget(
         forward=lambda x, lengths: x,
         features=1,
@@ -98,7 +96,11 @@ def test_expected_dependence_is_the_token_level_truth(
         read = set().union(*deps[c * chunk : (c + 1) * chunk])
         for j in range(chunks):
             truth = any(j * fpc <= f < (j + 1) * fpc for f in read)
-            assert model.expected_dependence(c, j) == truth, (c, j)
+            assert model.allows(c, j, truth), (c, j)
+            if (
+                not (lookbehind and reach) or not conv_first
+            ):  # nothing left open: the formula is the truth
+                assert model.expected_dependence(c, j) == truth, (c, j)
 
 
 def _declared(**overrides):

@@ -201,3 +201,18 @@ def test_a_flood_of_valid_stored_cases_is_capped(tmp_path, capsys):
     left_span = next(c for c in report["checks"] if c["name"] == "mask.left_span")
     shipped = len(load_seeds().get("mask.left_span", []))  # replayed first, as always
     assert left_span["examples"] == shipped + MAX_REPLAYS
+
+
+def test_a_targets_own_stored_failure_is_replayed_past_the_cap(tmp_path):
+    """Other targets' cases cannot crowd a target's own stored failure out of its replays."""
+    from chunkattn.testing.database import MAX_REPLAYS, stored_cases
+
+    database = open_database(str(tmp_path / "db"))
+    for seq_len in range(1, MAX_REPLAYS + 9):
+        case = {"seq_len": seq_len, "chunk_size": 2, "context_chunks": 1}
+        record_failure(database, "mask.left_span", "another", case)
+    own = {"seq_len": 640, "chunk_size": 64, "context_chunks": 128}  # sorts last as JSON
+    record_failure(database, "mask.left_span", "mine", own)
+    assert own not in stored_cases(database, "mask.left_span")
+    replayed = stored_cases(database, "mask.left_span", "mine")
+    assert replayed[0] == own and len(replayed) == MAX_REPLAYS

@@ -235,12 +235,16 @@ def stored_failures(database: ExampleDatabase) -> list[dict[str, Any]]:
     return screen_failures(database).entries
 
 
-def stored_cases(database: ExampleDatabase, check: str) -> list[Case]:
+def stored_cases(database: ExampleDatabase, check: str, target: str | None = None) -> list[Case]:
     """The distinct failing cases of ``check`` stored in ``database`` (found on any target) that
-    fit its case schema, the first :data:`MAX_REPLAYS` in a stable order: the only way runs read
-    stored cases, so neither a bad entry nor a flood of good ones can stall a run."""
+    fit its case schema: those ``target`` itself failed first, then the others, each in a stable
+    order, the first :data:`MAX_REPLAYS` of them. The only way runs read stored cases, so neither
+    a bad entry nor a flood of good ones can stall a run, and a target's own failures are
+    always replayed."""
+    entries = [e for e in stored_failures(database) if e["check"] == check]
+    entries.sort(key=lambda e: e.get("target") != target)  # stable: own first, order kept
     cases: list[Case] = []
-    for entry in stored_failures(database):
-        if entry["check"] == check and entry["case"] not in cases:
+    for entry in entries:
+        if entry["case"] not in cases:
             cases.append(entry["case"])
     return cases[:MAX_REPLAYS]

@@ -127,6 +127,18 @@ class ModelTarget:
         span = self.left_span
         return span is None or in_chunk >= out_chunk - span
 
+    def allows(self, out_chunk: int, in_chunk: int, depends: bool) -> bool:
+        """Whether measuring ``depends`` for (``out_chunk``, ``in_chunk``) keeps the promise:
+        :meth:`expected_dependence`, except one cell the declaration cannot pin down. A front
+        end's look back and a convolution's reach merge when the convolution comes before the
+        first attention (the order is not declared), and may then reach one chunk less than the
+        formula: so with both declared, the formula's left-edge chunk may go either way."""
+        span = self.left_span
+        edge = span is not None and in_chunk == out_chunk - span
+        if edge and self.lookbehind_frames and self.left_reach:
+            return True
+        return depends == self.expected_dependence(out_chunk, in_chunk)
+
     def window_chunks(self, cap: int = 12) -> int:
         """Chunks of input enough to see the stack's whole receptive field and past it on both
         sides (at most ``cap``, so a deep stack stays cheap). A stack with an unlimited layer

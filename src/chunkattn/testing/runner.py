@@ -139,7 +139,7 @@ def _run(
     if database is not None:
         replays += [
             (ctx.target.pin(case), "stored failure replayed from the database")
-            for case in stored_cases(database, check.name)
+            for case in stored_cases(database, check.name, ctx.target.name)
         ]
     for case, what in replays:
         try:

@@ -204,7 +204,10 @@ def _skip_lines(report: VerifyReport) -> list[str]:
             model_side.append(r)
     lines = [_skip_group(names, reason) for reason, names in seed_api.items()]
     if model_side:
-        detail = "; ".join(f"{r.name}: {r.message}" for r in model_side)
+        by_reason = defaultdict(list)
+        for r in model_side:
+            by_reason[r.message].append(r.name)
+        detail = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
         lines.append(f"[yellow]SKIP [/] {len(model_side)} model checks  ({detail})")
     return lines
 

@@ -1,7 +1,7 @@
 """This repository's own pytest wiring.
 
 Everything a user needs (the ``--impl``/``--model``/``--seeds`` options, the ``check_ctx``
-fixture, chunkattn's Hypothesis profiles) is the installed plugin, ``chunkattn.pytest_plugin``,
+fixture, chunkattn's Hypothesis profiles) is the installed plugin, ``chunkattn._internal.integrations.pytest_plugin``,
 so this repository's ``pytest -n auto`` runs exactly what a user's repository would. What stays
 here is what only this repository has: the paths of its catalogues and configs.
 """
@@ -25,7 +25,7 @@ def start_redis(tmp_path):
     import subprocess
     import time
 
-    from chunkattn.testing.database import open_database
+    from chunkattn._internal.engine.database import open_database
 
     server = shutil.which("redis-server")
     processes: list[subprocess.Popen] = []

@@ -49,7 +49,7 @@ def pytest_examples(workers: int, cwd: str) -> tuple[float, dict[str, int]]:
 
 def fuzz_examples(workers: int, max_time: float, cwd: str) -> tuple[float, dict[str, int]]:
     seconds, run = _run(
-        [sys.executable, "-m", "chunkattn.cli", "fuzz", "--impl", str(CORRECT)]
+        [sys.executable, "-m", "chunkattn._internal.commands.cli", "fuzz", "--impl", str(CORRECT)]
         + ["--workers", str(workers), "--max-time", str(max_time), "-k", "mask."],
         cwd,
     )
@@ -81,13 +81,20 @@ def main() -> None:
         )
 
         _, ci = _run(
-            [sys.executable, "-m", "chunkattn.cli", "verify", "--impl", str(DEEP)]
+            [
+                sys.executable,
+                "-m",
+                "chunkattn._internal.commands.cli",
+                "verify",
+                "--impl",
+                str(DEEP),
+            ]
             + ["--profile", "ci"],
             cwd,
         )
         print(f"{DEEP.name}: ci profile + shipped seeds exit {ci.returncode} (0: missed)")
         seconds, run = _run(
-            [sys.executable, "-m", "chunkattn.cli", "fuzz", "--impl", str(DEEP)]
+            [sys.executable, "-m", "chunkattn._internal.commands.cli", "fuzz", "--impl", str(DEEP)]
             + ["--workers", str(args.workers), "--max-time", "120"],
             cwd,
         )

@@ -19,8 +19,8 @@ import timeit
 import torch
 
 from chunkattn import ChunkConfig, create_dynamic_chunk_mask
-from chunkattn.masks import _chunk_rows
-from chunkattn.reference import reference_mask
+from chunkattn._internal.contract.reference import reference_mask
+from chunkattn._internal.impl.masks import _chunk_rows
 
 
 def best(fn, number: int) -> float:

@@ -19,8 +19,8 @@ import time
 import torch
 
 from chunkattn import ChunkConfig
-from chunkattn.config import ChunkedAttentionSettings, ModelSettings
-from chunkattn.model import TransformerModel
+from chunkattn._internal.contract.config import ChunkedAttentionSettings, ModelSettings
+from chunkattn._internal.impl.model import TransformerModel
 
 BACKENDS = ("eager", "sdpa", "window")
 LENGTHS = (1024, 4096)

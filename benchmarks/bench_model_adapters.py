@@ -1,5 +1,5 @@
 """Each model adapter's survey time under the ``ci`` profile, as a ratio to chunkattn's own
-model target (``chunkattn.testing.model_target:chunkattn_model``) run through the same checks
+model target (``chunkattn._internal.engine.model_target:chunkattn_model``) run through the same checks
 in the same process.
 
 Every target is built once before it is timed (the library imported, the model's first
@@ -18,10 +18,10 @@ import time
 import torch
 
 from chunkattn import adapters
-from chunkattn.survey import survey_adapter
-from chunkattn.testing.model_target import load_model_factory
+from chunkattn._internal.commands.survey import survey_adapter
+from chunkattn._internal.engine.model_target import load_model_factory
 
-BASELINE = "chunkattn.testing.model_target:chunkattn_model"
+BASELINE = "chunkattn._internal.engine.model_target:chunkattn_model"
 
 
 def timed(name: str, profile: str) -> tuple[float, str]:

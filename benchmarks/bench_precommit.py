@@ -5,7 +5,7 @@ most 2.5 times the bare torch import.
 
 Then where the time goes, in one process that follows verify's steps: the imports, the target,
 each check's seconds, and the wait for the check the helper process runs in parallel
-(``chunkattn.testing.offload``). With ``--catalogue``, last, ``verify --profile precommit`` on
+(``chunkattn._internal.engine.offload``). With ``--catalogue``, last, ``verify --profile precommit`` on
 every seeded bug of ``tests/impls`` (in one process, one run each): each must fail with the
 check it names.
 
@@ -24,7 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORRECT = ROOT / "tests" / "impls" / "correct_token_bounds.py"
 BUGGY = ROOT / "tests" / "impls" / "bug_float_ceil.py"
-CHUNKATTN = [sys.executable, "-c", "from chunkattn.cli import main; raise SystemExit(main())"]
+CHUNKATTN = [
+    sys.executable,
+    "-c",
+    "from chunkattn._internal.commands.cli import main; raise SystemExit(main())",
+]
 
 #: verify's steps, timed, in a fresh process (printed as "stage seconds" lines)
 _BREAKDOWN = r"""
@@ -34,16 +38,16 @@ def lap(what, since):
     now = time.perf_counter()
     print(f"{what}\t{now - since:.3f}")
     return now
-from chunkattn.helper import helper
+from chunkattn._internal.engine.helper import helper
 helper(IMPL)
 t = lap("start the helper process", start)
 import torch
 t = lap("import torch", t)
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
-from chunkattn.testing.offload import offload
-from chunkattn.testing.runner import run_check
-from chunkattn.testing.seeds import load_seeds
-from chunkattn.loader import load_config
+from chunkattn._internal.engine.offload import offload
+from chunkattn._internal.engine.runner import run_check
+from chunkattn._internal.engine.seeds import load_seeds
+from chunkattn._internal.contract.loader import load_config
 t = lap("import hypothesis and the checks", t)
 torch.set_num_threads(1)
 target = load_target(IMPL)
@@ -61,7 +65,7 @@ for name in list(offloaded.tickets):
     t = lap(f"wait for {name} (helper process)", t)
 lap("total", start)
 import resource
-from chunkattn.helper import _HELPER
+from chunkattn._internal.engine.helper import _HELPER
 for running in _HELPER:
     running.stop()
 own = resource.getrusage(resource.RUSAGE_SELF)
@@ -74,7 +78,7 @@ print(f"cpu\t{own.ru_utime + own.ru_stime:.3f}\t{helper_cpu.ru_utime + helper_cp
 _CATALOGUE = r"""
 import contextlib, io, json, re
 from pathlib import Path
-from chunkattn.cli import main
+from chunkattn._internal.commands.cli import main
 for path in sorted(Path("tests/impls").glob("bug_*.py")):
     expected = re.search(r'EXPECTED_FAILURE = "([^"]+)"', path.read_text()).group(1)
     with contextlib.redirect_stdout(io.StringIO()) as out:

@@ -12,9 +12,9 @@ import timeit
 
 import torch
 
-from chunkattn.loader import load_config
-from chunkattn.model import TransformerModel
-from chunkattn.streaming import StreamingEncoder
+from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.impl.model import TransformerModel
+from chunkattn._internal.impl.streaming import StreamingEncoder
 
 REPEATS = 3  # best of: the least disturbed measurement on a noisy machine
 TIMED_CHUNKS = 32

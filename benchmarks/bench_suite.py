@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
+from chunkattn._internal.engine.runner import identifier
 from chunkattn.testing import CHECKS
-from chunkattn.testing.runner import identifier
 
 PROFILES = ("precommit", "ci", "dev")
 _CHECK_BY_TEST = {f"test_{identifier(name)}": name for name in CHECKS}

@@ -11,15 +11,16 @@ import pytest
 import torch
 from hypothesis import Phase, settings
 
-from chunkattn import adapters, cli
+from chunkattn import adapters
+from chunkattn._internal.commands import cli
+from chunkattn._internal.commands.survey import run_survey, survey_adapter
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.contract.reference import reference_mask
+from chunkattn._internal.engine.seeds import load_seeds
+from chunkattn._internal.engine.target import WITHIN_CHUNK
 from chunkattn.adapters import conventions
-from chunkattn.core import ChunkConfig
-from chunkattn.loader import load_config
-from chunkattn.reference import reference_mask
-from chunkattn.survey import run_survey, survey_adapter
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
-from chunkattn.testing.seeds import load_seeds
-from chunkattn.testing.target import WITHIN_CHUNK
 
 HERE = Path(__file__).parent / "adapters"
 PHASES = (Phase.explicit, Phase.generate)  # a known failure need not be shrunk to be asserted

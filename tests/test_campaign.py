@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from chunkattn.cli import main
-from chunkattn.testing.database import open_database, stored_failures
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.engine.database import open_database, stored_failures
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
@@ -46,7 +46,7 @@ def redis_server(start_redis):
 
 def _fuzz(*args: str, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "chunkattn.cli", "fuzz", *args],
+        [sys.executable, "-m", "chunkattn._internal.commands.cli", "fuzz", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -126,7 +126,7 @@ def test_plugin_replays_the_shared_database(redis_server, tmp_path, capsys):
     code, text = _in_process(capsys, "verify", "--db", f"redis://127.0.0.1:{port}/0")
     assert code == 2 and "cannot connect" in text and len(text.strip().splitlines()) == 1
 
-    from chunkattn.testing.database import record_failure
+    from chunkattn._internal.engine.database import record_failure
 
     case = {"seq_len": 20, "chunk_size": 2, "context_chunks": 3}
     record_failure(open_database(url), "mask.left_span", "elsewhere", case)

@@ -7,10 +7,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chunkattn._internal.engine.case_schema import (
+    SCHEMAS,
+    Float,
+    Int,
+    ListOf,
+    OneOf,
+    Optional,
+    validate,
+)
+from chunkattn._internal.engine.seeds import load_seeds
+from chunkattn._internal.engine.target import Target
 from chunkattn.testing import CHECKS, CheckContext, builtin_targets
-from chunkattn.testing.case_schema import SCHEMAS, Float, Int, ListOf, OneOf, Optional, validate
-from chunkattn.testing.seeds import load_seeds
-from chunkattn.testing.target import Target
 
 #: the fixed geometries the shipped adapters pin cases to (SLIDING_WINDOW, L = 0)
 PINNED = [

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from chunkattn.cli import main
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.engine.seeds import load_seeds
 from chunkattn.testing import CHECKS
-from chunkattn.testing.seeds import load_seeds
 
 HERE = Path(__file__).parent
 UPSTREAM = HERE / "configs" / "upstream_style_config.yaml"

@@ -9,12 +9,12 @@ import pytest
 
 MODULES = [
     "chunkattn.adapters.conventions",
-    "chunkattn.core",
-    "chunkattn.loader",
-    "chunkattn.masks",
-    "chunkattn.sampler",
-    "chunkattn.model",
-    "chunkattn.report",
+    "chunkattn._internal.contract.core",
+    "chunkattn._internal.contract.loader",
+    "chunkattn._internal.impl.masks",
+    "chunkattn._internal.impl.sampler",
+    "chunkattn._internal.impl.model",
+    "chunkattn._internal.commands.render",
 ]
 
 

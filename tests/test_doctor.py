@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from rich.console import Console
 
-from chunkattn.doctor import diagnose
-from chunkattn.loader import load_config
-from chunkattn.model import TransformerModel
+from chunkattn._internal.commands.doctor import diagnose
+from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.impl.model import TransformerModel
 
 QUIET = Console(quiet=True)
 

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chunkattn._internal.engine.model_target import ModelTarget, as_model_target
 from chunkattn.testing import TargetError
-from chunkattn.testing.model_target import ModelTarget, as_model_target
 
 
 def token_dependencies(
@@ -149,7 +149,7 @@ def test_a_per_layer_list_sets_the_depth():
 
 
 def test_verify_names_a_bad_declaration_in_one_line(tmp_path, capsys):
-    from chunkattn.cli import main
+    from chunkattn._internal.commands.cli import main
 
     path = tmp_path / "claims.py"
     path.write_text(

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from chunkattn import ChunkConfig, ConfigError
-from chunkattn.model import BACKENDS, TransformerModel
-from chunkattn.testing import CheckFailure, ModelTarget
-from chunkattn.testing.model_checks import (
+from chunkattn._internal.checks.model import (
     check_chunk_causality,
     check_padding_invariance,
     check_receptive_field,
 )
-from chunkattn.testing.own_model import build_model
+from chunkattn._internal.engine.own_model import build_model
+from chunkattn._internal.impl.model import BACKENDS, TransformerModel
+from chunkattn.testing import CheckFailure, ModelTarget
 
 UPSTREAM = Path(__file__).parent / "configs" / "upstream_style_config.yaml"
 CASE = {
@@ -139,7 +139,7 @@ def test_training_never_touches_the_global_generator():
 
 
 def test_stream_misuse_is_clear():
-    from chunkattn.streaming import StreamingEncoder
+    from chunkattn._internal.impl.streaming import StreamingEncoder
 
     model = TransformerModel.from_config(None).eval()
     stream = StreamingEncoder(model)

@@ -12,9 +12,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from chunkattn import adapters, cli
-from chunkattn.survey import run_survey, survey_adapter
-from chunkattn.testing.target import import_target_module
+from chunkattn import adapters
+from chunkattn._internal.commands import cli
+from chunkattn._internal.commands.survey import run_survey, survey_adapter
+from chunkattn._internal.engine.target import import_target_module
 
 HERE = Path(__file__).parent / "model_adapters"
 geometry = import_target_module(str(HERE / "geometry.py"))
@@ -126,9 +127,9 @@ def test_seamless_m4t_v2_eager_adds_its_bool_mask():
     ``eager_attention_forward`` adds it to the scores (+1 visible, +0 hidden): nothing is
     masked, so the first chunk reads later chunks and padding. ``sdpa`` (the same model) is
     exact (``test_model_is_what_its_config_claims``)."""
-    from chunkattn.testing.model_checks import check_padding_invariance
-    from chunkattn.testing.model_target import as_model_target
-    from chunkattn.testing.registry import CheckFailure
+    from chunkattn._internal.checks.model import check_padding_invariance
+    from chunkattn._internal.engine.model_target import as_model_target
+    from chunkattn._internal.engine.registry import CheckFailure
 
     model = _factory("model_hf_speech:seamless_m4t_v2_eager")(seed=0)
     assert (model.chunk_size, model.context_chunks, model.left_reach) == (2, 1, 2)

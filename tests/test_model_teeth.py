@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-from chunkattn.loader import load_config
+from chunkattn._internal.commands.report import model_claims
+from chunkattn._internal.contract.loader import load_config
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
-from chunkattn.verification import model_claims
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 MODELS = Path(__file__).parent / "models"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from chunkattn.cli import main
-from chunkattn.helper import Helper
-from chunkattn.loader import load_config
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.engine.helper import Helper
+from chunkattn._internal.engine.offload import OFFLOADED, offload
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
-from chunkattn.testing.offload import OFFLOADED, offload
 
 IMPLS = Path(__file__).parent / "impls"
 
@@ -46,7 +46,7 @@ def test_offloaded_and_isolation_requests_share_the_helper(capsys):
 
 
 def test_offload_picks_only_checks_that_apply():
-    target = load_target("chunkattn.reference")
+    target = load_target("chunkattn._internal.contract.reference")
     ctx = CheckContext(target, load_config())
     chosen = offload(CHECKS.values(), ctx, "precommit", {}, config=None)
     assert set(chosen.tickets) == set(OFFLOADED)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chunkattn.cli import main
-from chunkattn.reference import reference_context_chunks
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.contract.reference import reference_context_chunks
 
 IMPLS = Path(__file__).parent / "impls"
 RECORDED_ONLY = IMPLS / "recorded_only.py"

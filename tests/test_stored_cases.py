@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chunkattn.cli import main
-from chunkattn.testing.database import (
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.engine.database import (
     FAILURES_KEY,
     open_database,
     record_failure,
     stored_failures,
 )
-from chunkattn.testing.seeds import load_seeds
+from chunkattn._internal.engine.seeds import load_seeds
 
 IMPLS = Path(__file__).parent / "impls"
 CORRECT = IMPLS / "correct_numpy.py"
@@ -75,7 +75,7 @@ def test_verify_sets_bad_entries_aside_and_replays_the_genuine_failure(poisoned,
     # every stored entry replayed as it is would fail the correct implementation (TypeError on
     # 'abc', KeyError on the missing field) and take minutes on seq_len 20000
     run = subprocess.run(
-        [sys.executable, "-m", "chunkattn.cli", "verify", "--impl", str(CORRECT)]
+        [sys.executable, "-m", "chunkattn._internal.commands.cli", "verify", "--impl", str(CORRECT)]
         + ["--db", poisoned, "--profile", "seeds", "-k", "mask.", "--json"],
         capture_output=True,
         text=True,
@@ -116,7 +116,16 @@ def test_seeds_export_leaves_bad_entries_out(poisoned, capsys, tmp_path):
 @pytest.mark.parametrize("poisoned", ["directory"], indirect=True)
 def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path):
     fuzz = subprocess.run(
-        [sys.executable, "-m", "chunkattn.cli", "fuzz", "--impl", str(CORRECT), "--db", poisoned]
+        [
+            sys.executable,
+            "-m",
+            "chunkattn._internal.commands.cli",
+            "fuzz",
+            "--impl",
+            str(CORRECT),
+            "--db",
+            poisoned,
+        ]
         + ["--workers", "1", "--max-time", "1", "-k", "mask.left_span"],
         cwd=tmp_path,
         capture_output=True,
@@ -159,7 +168,7 @@ def test_verify_reports_each_checks_seconds(capsys):
     seconds = [c["seconds"] for c in checks.values()]
     assert all(isinstance(s, float) and s >= 0 for s in seconds)
     # an offloaded check runs in the helper process meanwhile: only the others add up here
-    from chunkattn.helper import OFFLOADED
+    from chunkattn._internal.engine.helper import OFFLOADED
 
     here = [c["seconds"] for name, c in checks.items() if name not in OFFLOADED]
     assert 0 < sum(here) <= wall and max(seconds) <= wall
@@ -182,7 +191,7 @@ def test_a_case_that_would_be_set_aside_is_not_stored(tmp_path):
 def test_a_flood_of_valid_stored_cases_is_capped(tmp_path, capsys):
     """Thousands of cases that each fit their schema could still stall a run: a check replays
     the first MAX_REPLAYS distinct ones and the run says how many it left (export keeps them)."""
-    from chunkattn.testing.database import MAX_REPLAYS, stored_cases
+    from chunkattn._internal.engine.database import MAX_REPLAYS, stored_cases
 
     url = str(tmp_path / "db")
     database = open_database(url)
@@ -205,7 +214,7 @@ def test_a_flood_of_valid_stored_cases_is_capped(tmp_path, capsys):
 
 def test_a_targets_own_stored_failure_is_replayed_past_the_cap(tmp_path):
     """Other targets' cases cannot crowd a target's own stored failure out of its replays."""
-    from chunkattn.testing.database import MAX_REPLAYS, stored_cases
+    from chunkattn._internal.engine.database import MAX_REPLAYS, stored_cases
 
     database = open_database(str(tmp_path / "db"))
     for seq_len in range(1, MAX_REPLAYS + 9):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from chunkattn.streaming import StreamingEncoder
-from chunkattn.testing.own_model import build_model
+from chunkattn._internal.engine.own_model import build_model
+from chunkattn._internal.impl.streaming import StreamingEncoder
 
 CASE = {
     "depth": 3,

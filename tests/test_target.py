@@ -78,7 +78,7 @@ def create_dynamic_chunk_mask(seq_len, config, device=None):
 
 
 def test_mask_only_module_runs_the_mask_checks_and_skips_the_rest(tmp_path: Path, capsys):
-    from chunkattn.cli import main
+    from chunkattn._internal.commands.cli import main
 
     path = tmp_path / "mask_only.py"
     path.write_text(MASK_ONLY)
@@ -113,7 +113,7 @@ def test_nothing_checkable_is_one_clear_error(tmp_path: Path):
 def test_a_hanging_target_is_an_error_and_the_run_goes_on(tmp_path: Path, capsys):
     """A mask that loops forever past a length: each check that reaches it reports ``error``
     with the case and the limit, and the others still run."""
-    from chunkattn.cli import main
+    from chunkattn._internal.commands.cli import main
 
     hang = tmp_path / "hangs.py"
     hang.write_text(

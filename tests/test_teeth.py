@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-from chunkattn.loader import load_config
+from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.engine.seeds import load_seeds
 from chunkattn.testing import (
     CHECKS,
     CheckContext,
@@ -18,7 +19,6 @@ from chunkattn.testing import (
     profile_settings,
     run_check,
 )
-from chunkattn.testing.seeds import load_seeds
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 IMPLS = Path(__file__).parent / "impls"

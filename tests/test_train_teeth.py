@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-from chunkattn.cli import main
-from chunkattn.loader import load_config
+from chunkattn._internal.commands.cli import main
+from chunkattn._internal.contract.loader import load_config
 from chunkattn.testing import (
     CHECKS,
     CheckContext,
@@ -197,7 +197,7 @@ def test_a_zero_initialised_gate_is_given_its_first_step():
     """LoRA's ``A`` has an exactly zero first gradient (``B`` starts at zero): named after one
     backward pass, it would be a false alarm on every LoRA fine-tune; after the settling steps
     it learns, while a parameter outside the graph (None) is still named at once."""
-    from chunkattn.testing.train_checks import gradient_report
+    from chunkattn._internal.checks.train import gradient_report
 
     model = load_target(model=f"{MODELS / 'train_ok_zero_init_gate.py'}:make_model").model(0)
     first = gradient_report(model, [0, 3, 8, 4], 8, settle_steps=0).norms
@@ -216,7 +216,7 @@ def test_a_parameter_used_on_some_batches_only_is_given_the_next():
     is left as it was although the module draws from it."""
     import torch
 
-    from chunkattn.testing.train_checks import gradient_report
+    from chunkattn._internal.checks.train import gradient_report
 
     path = MODELS / "train_ok_global_rng_masking.py"
     model = load_target(model=f"{path}:make_model").model(0)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from chunkattn.core import ChunkConfig
-from chunkattn.reference import reference_mask, reference_visible
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn._internal.contract.reference import reference_mask, reference_visible
 from chunkattn.testing import TargetError, load_target
 
 # T=7, C=3: chunks {0,1,2} {3,4,5} {6}. Drawn by hand from the definition: a query sees the L

@@ -17,17 +17,17 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "ChunkConfig": "core",
-    "ConfigError": "core",
-    "context_chunks_for": "core",
-    "ChunkedAttentionSettings": "config",
-    "ModelSettings": "config",
-    "ProjectConfig": "config",
-    "load_config": "loader",
-    "additive_mask": "masks",
-    "chunk_mask_mod": "masks",
-    "create_dynamic_chunk_mask": "masks",
-    "ChunkConfigSampler": "sampler",
+    "ChunkConfig": "_internal.contract.core",
+    "ConfigError": "_internal.contract.core",
+    "context_chunks_for": "_internal.contract.core",
+    "ChunkedAttentionSettings": "_internal.contract.config",
+    "ModelSettings": "_internal.contract.config",
+    "ProjectConfig": "_internal.contract.config",
+    "load_config": "_internal.contract.loader",
+    "additive_mask": "_internal.impl.masks",
+    "chunk_mask_mod": "_internal.impl.masks",
+    "create_dynamic_chunk_mask": "_internal.impl.masks",
+    "ChunkConfigSampler": "_internal.impl.sampler",
 }
 
 __all__ = [
@@ -58,8 +58,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .config import ChunkedAttentionSettings, ModelSettings, ProjectConfig
-    from .core import ChunkConfig, ConfigError, context_chunks_for
-    from .loader import load_config
-    from .masks import additive_mask, chunk_mask_mod, create_dynamic_chunk_mask
-    from .sampler import ChunkConfigSampler
+    from chunkattn._internal.contract.config import (
+        ChunkedAttentionSettings,
+        ModelSettings,
+        ProjectConfig,
+    )
+    from chunkattn._internal.contract.core import ChunkConfig, ConfigError, context_chunks_for
+    from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.impl.masks import (
+        additive_mask,
+        chunk_mask_mod,
+        create_dynamic_chunk_mask,
+    )
+    from chunkattn._internal.impl.sampler import ChunkConfigSampler

@@ -15,9 +15,9 @@ from functools import cache
 
 import torch
 
+from chunkattn._internal.contract.core import ChunkConfig, validate_chunk_config
+from chunkattn._internal.impl.masks import chunk_mask_mod
 from chunkattn.adapters._common import block_mask_view
-from chunkattn.core import ChunkConfig, validate_chunk_config
-from chunkattn.masks import chunk_mask_mod
 
 PADDED_TO, FIRST_LENGTH = 64, 16
 

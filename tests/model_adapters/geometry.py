@@ -12,11 +12,11 @@ import random
 import sys
 from typing import Any
 
-from chunkattn.testing.model_checks import check_lookahead
-from chunkattn.testing.model_target import as_model_target
-from chunkattn.testing.registry import CheckFailure
-from chunkattn.testing.stream_checks import check_stream_equivalence
-from chunkattn.verification import model_claims
+from chunkattn._internal.checks.model import check_lookahead
+from chunkattn._internal.checks.stream import check_stream_equivalence
+from chunkattn._internal.commands.report import model_claims
+from chunkattn._internal.engine.model_target import as_model_target
+from chunkattn._internal.engine.registry import CheckFailure
 
 
 def dependency_problems(model: Any, seed: int = 0) -> list[str]:
@@ -73,7 +73,7 @@ def check(model: Any, trials: int = 4, max_frames: int = 40) -> list[str]:
 
 
 if __name__ == "__main__":
-    from chunkattn.testing.target import import_target_module
+    from chunkattn._internal.engine.target import import_target_module
 
     for spec in sys.argv[1:]:
         module, _, name = spec.rpartition(":")

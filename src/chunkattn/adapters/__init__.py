@@ -98,7 +98,7 @@ def load(name: str) -> ModuleType:
     module = name.rpartition(":")[0] if kind(name) == "model" else name
     if name in ADAPTERS or name in MODEL_ADAPTERS:
         return importlib.import_module(f"{__name__}.{module}")
-    from ..testing.target import import_target_module
+    from chunkattn._internal.engine.target import import_target_module
 
     return import_target_module(module)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from ._common import Library
+from chunkattn.adapters._common import Library
 
 LIBRARY = Library("transformers", "transformers.masking_utils")
 

@@ -14,8 +14,8 @@ negative window (flash-attention would read ``-1`` as unlimited) is what
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from ._common import Library, cannot_express
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters._common import Library, cannot_express
 
 LIBRARY = "attn-gym"
 VARIANT = "sliding window mask_mod (generate_sliding_window), flash-attention convention"

@@ -10,9 +10,9 @@ unlimited there): ``ValueError``.
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from ._common import Library
-from .conventions import wenet_target
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters._common import Library
+from chunkattn.adapters.conventions import wenet_target
 
 LIBRARY = "chunk-mask"
 VARIANT = "WeNet-style chunk mask (chunk_mask.chunk_mask)"

@@ -2,7 +2,7 @@
 
 Libraries describe chunked and windowed attention with their own parameters and sentinels.
 Each pair of functions here maps one convention onto the contract (``from_*``: the library's
-parameters to a :class:`~chunkattn.core.ChunkConfig`) and back (``to_*``), and each
+parameters to a :class:`~chunkattn._internal.contract.core.ChunkConfig`) and back (``to_*``), and each
 ``*_target`` wraps a user's own mask function written in that convention as a
 ``create_dynamic_chunk_mask``, so ``chunkattn verify --impl`` can check it::
 
@@ -49,8 +49,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core import ChunkConfig, check_chunk_size, check_context_chunks, is_int
-from ._common import plain
+from chunkattn._internal.contract.core import (
+    ChunkConfig,
+    check_chunk_size,
+    check_context_chunks,
+    is_int,
+)
+from chunkattn.adapters._common import plain
 
 __all__ = [
     "SLIDING_WINDOW",

@@ -12,9 +12,9 @@ it is what ``mask.rejects_bad_input`` sees.
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from . import _hf
-from ._common import cannot_express
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters import _hf
+from chunkattn.adapters._common import cannot_express
 
 LIBRARY = "transformers"
 VARIANT = "Llama 4 chunked attention: causal within the chunk, no earlier chunk"

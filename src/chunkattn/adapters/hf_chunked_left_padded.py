@@ -11,8 +11,8 @@ chunks do not depend on how much padding its batch gave it.
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from . import _hf, hf_chunked
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters import _hf, hf_chunked
 
 LIBRARY = "transformers"
 VARIANT = "Llama 4 chunked attention, left-padded batch (attention_mask)"

@@ -13,9 +13,9 @@ window of 0 or less is what ``mask.rejects_bad_input`` sees; ``C != 1`` cannot b
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from . import _hf
-from .conventions import SLIDING_WINDOW, to_hf_sliding_window
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters import _hf
+from chunkattn.adapters.conventions import SLIDING_WINDOW, to_hf_sliding_window
 
 LIBRARY = "transformers"
 VARIANT = "sliding window (create_sliding_window_causal_mask, sdpa)"

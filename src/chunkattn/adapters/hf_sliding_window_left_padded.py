@@ -8,9 +8,9 @@ relative (``q - W < k <= q``), so padding must change nothing for them.
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from . import _hf, hf_sliding_window
-from .conventions import SLIDING_WINDOW, to_hf_sliding_window
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters import _hf, hf_sliding_window
+from chunkattn.adapters.conventions import SLIDING_WINDOW, to_hf_sliding_window
 
 LIBRARY = "transformers"
 VARIANT = "sliding window, left-padded batch (attention_mask)"

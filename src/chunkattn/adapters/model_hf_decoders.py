@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from ._common import Library
-from ._models import trained_as
+from chunkattn.adapters._common import Library
+from chunkattn.adapters._models import trained_as
 
 LIBRARY = "transformers"
 KIND = "model"
@@ -203,7 +203,7 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
 
 
 def _seeded_model(family: str, config: Any, implementation: str, seed: int) -> Any:
-    from ._models import seeded
+    from chunkattn.adapters._models import seeded
 
     cls = _model_class(family)
     return seeded(seed, lambda: cls._from_config(config, attn_implementation=implementation)).eval()

@@ -32,8 +32,8 @@ from __future__ import annotations
 import random
 from types import SimpleNamespace
 
-from ._common import Library
-from ._models import key_padding, seeded, trained_as
+from chunkattn.adapters._common import Library
+from chunkattn.adapters._models import key_padding, seeded, trained_as
 
 LIBRARY = "transformers"
 KIND = "model"

@@ -34,8 +34,8 @@ import random
 from types import SimpleNamespace
 from typing import Any
 
-from ._common import Library
-from ._models import key_padding, seeded, trained_as
+from chunkattn.adapters._common import Library
+from chunkattn.adapters._models import key_padding, seeded, trained_as
 
 LIBRARY = "local-attention"
 KIND = "model"

@@ -20,8 +20,8 @@ import random
 from types import SimpleNamespace
 from typing import Any
 
-from ._common import Library
-from ._models import seeded, trained_as
+from chunkattn.adapters._common import Library
+from chunkattn.adapters._models import seeded, trained_as
 
 LIBRARY = "x-transformers"
 KIND = "model"

@@ -24,8 +24,8 @@ explicitly). ``C < 1`` / ``L < 0`` are rejected by ``chunk_mask_mod``'s validati
 
 from __future__ import annotations
 
-from ..core import ChunkConfig
-from ._common import Library, block_mask_view
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters._common import Library, block_mask_view
 
 LIBRARY = "torch"
 VARIANT = "full within chunk; BlockMask at BLOCK_SIZE 128/16/8/(16,8) and reused via _adjust"
@@ -43,7 +43,7 @@ def build_block_mask(seq_len: int, config: ChunkConfig, way: int, device=None):
     """The ``BlockMask`` of way ``way`` (an index into :data:`WAYS`) for ``T = seq_len``."""
     import torch
 
-    from ..masks import chunk_mask_mod
+    from chunkattn._internal.impl.masks import chunk_mask_mod
 
     flex = _LIB.load()
     block, extra = WAYS[way]
@@ -56,7 +56,7 @@ def build_block_mask(seq_len: int, config: ChunkConfig, way: int, device=None):
 
 def create_dynamic_chunk_mask(seq_len: int, config: ChunkConfig, device=None):
     """The ``(1, 1, T, T)`` mask FlexAttention's kernel applies; ``None`` for full context."""
-    from ..core import validate_chunk_config
+    from chunkattn._internal.contract.core import validate_chunk_config
 
     validate_chunk_config(config)
     if config.chunk_size is None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import warnings
 
-from ..core import ChunkConfig
-from ._common import Library
+from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn.adapters._common import Library
 
 LIBRARY = "torch"
 VARIANT = "full within chunk; flex_attention output (eager) on a one-hot probe"
@@ -33,8 +33,8 @@ def create_dynamic_chunk_mask(seq_len: int, config: ChunkConfig, device=None):
     """The mask ``flex_attention`` applied, as ``(1, 1, T, T)`` bool; ``None`` for full context."""
     import torch
 
-    from ..core import validate_chunk_config
-    from ..masks import chunk_mask_mod
+    from chunkattn._internal.contract.core import validate_chunk_config
+    from chunkattn._internal.impl.masks import chunk_mask_mod
 
     validate_chunk_config(config)
     if config.chunk_size is None:

@@ -1,0 +1,418 @@
+"""Training health on any model that exposes its ``module`` (SPEC section 9.2).
+
+"Tests pass but training fails": a model can pass every forward and streaming check and still not
+train. An additive ``-inf`` mask whose forward zeroes the rows that see no key is finite forward
+and NaN backward; a parameter never used, a branch detached by mistake, a front end run under
+``no_grad`` each silently stop part of the model from learning. Three checks, each a real
+backward pass or a real optimizer run through the model's ``train_forward``:
+
+- ``model.grad_finite``: a generic loss backpropagated through a batch with rows of length 0 and
+  1 and padded rows gives every parameter a finite gradient;
+- ``model.grad_flow``: every parameter with ``requires_grad`` gets a nonzero gradient (those
+  frozen on purpose, ``requires_grad=False``, are not findings); the failure names the others;
+- ``model.overfits``: a few hundred Adam steps on one small batch cut the loss at least tenfold.
+
+The generic loss is the mean squared error of the valid outputs (patches ``< ceil(length /
+samples_per_patch)``) against a fixed random target (standard normal, from a seeded generator),
+so the model's outputs must be free to take any value: logits or features, not log-probabilities
+(give such a model a ``train_forward`` that returns the logits).
+
+Each is also a plain function of a :class:`~chunkattn._internal.engine.model_target.ModelTarget`, and each
+leaves the module as it found it (training flags, parameters, buffers, gradients).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from chunkattn._internal.checks.model import check_output, target_model_cases
+from chunkattn._internal.engine.limits import limited
+from chunkattn._internal.engine.model_target import ModelTarget
+from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+
+__all__ = [
+    "OVERFIT_FACTOR",
+    "OVERFIT_STEPS",
+    "GradientReport",
+    "check_grad_finite",
+    "check_grad_flow",
+    "check_overfits",
+    "gradient_report",
+    "grad_flow_problems",
+    "nonfinite_gradients",
+    "overfit",
+    "overfit_verdict",
+    "generic_loss",
+    "restored",
+    "train_call",
+    "training_batch",
+]
+
+#: the loss must fall at least this many times over one batch
+OVERFIT_FACTOR = 10.0
+#: optimizer steps ``model.overfits`` allows (it stops as soon as the loss has fallen enough)
+OVERFIT_STEPS = 300
+#: Adam's learning rate for the overfitting run
+OVERFIT_LR = 3e-3
+#: losses averaged (median) at the start and at the end of the run: with dropout in the
+#: training forward single losses are noisy, and one lucky or unlucky step decides nothing
+START_WINDOW, END_WINDOW = 5, 10
+
+
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def train_call(model: ModelTarget) -> Callable[..., Any]:
+    """The forward as training runs it: ``train_forward``, else ``module.train()`` then
+    ``module(x, lengths)``."""
+    if model.train_forward is not None:
+        return model.train_forward
+    if model.module is None:
+        raise ValueError("the model target has no module: nothing to train")
+
+    def default(x: torch.Tensor, lengths: torch.Tensor) -> Any:
+        model.module.train()
+        return model.module(x, lengths)
+
+    return default
+
+
+@contextmanager
+def restored(module: torch.nn.Module) -> Iterator[None]:
+    """Run the block, then put back every submodule's mode, the parameters and buffers, and
+    the gradients, so a check leaves the model as it found it."""
+    modes = [(m, m.training) for m in module.modules()]
+    state = {k: v.detach().clone() for k, v in module.state_dict(keep_vars=True).items()}
+    grads = [(p, None if p.grad is None else p.grad.clone()) for p in module.parameters()]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            module.load_state_dict(state)
+        for p, grad in grads:
+            p.grad = grad
+        for m, training in modes:
+            m.training = training
+
+
+@contextmanager
+def own_randomness(seed: int) -> Iterator[None]:
+    """Run the block with torch's global generator seeded by ``seed`` and put it back after: a
+    module that draws dropout from the global generator (``nn.Dropout`` does) gets the same
+    draws every run, and the caller's random state is not touched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def training_batch(
+    model: ModelTarget, lengths: list[int], frames: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, lengths)``: random frames, garbage past each row's length (as padding holds)."""
+    g = _generator(seed)
+    frames = max(frames, max(lengths), 1)
+    x = torch.randn(len(lengths), frames, model.features, generator=g)
+    for row, length in enumerate(lengths):
+        x[row, length:] = 10.0 * torch.randn(x[row, length:].shape, generator=g)
+    return x, torch.tensor(lengths, dtype=torch.int64)
+
+
+def _valid(model: ModelTarget, y: Any, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The ``(B, patches)`` positions that hold a row's valid outputs (checks the shape)."""
+    patches = check_output(model, x, y, "the training forward")
+    valid = -(-lengths // model.samples_per_patch)
+    return torch.arange(patches, device=y.device)[None, :] < valid.to(y.device)[:, None]
+
+
+def generic_loss(y: torch.Tensor, valid: torch.Tensor, seed: int) -> torch.Tensor:
+    """Mean squared error of the valid outputs against a fixed standard-normal target (seeded).
+
+    The valid outputs are selected, not multiplied by a mask, so what the model puts in padded
+    positions never enters the loss or its gradient."""
+    target = torch.randn(y.shape, generator=_generator(seed)).to(y.device)
+    picked = y[valid].float() - target[valid]
+    return picked.pow(2).sum() / max(picked.numel(), 1)
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    """One backward pass: the loss, and each parameter's gradient norm (None: no gradient;
+    NaN: a gradient with a non-finite entry). ``frozen`` lists the ``requires_grad=False``."""
+
+    loss: float
+    norms: dict[str, float | None]
+    frozen: tuple[str, ...]
+
+
+#: Adam steps a parameter whose first gradient is exactly zero gets before it is named: a
+#: zero-initialised gate (LoRA's B, ReZero, adaLN-zero, hyper-connections) zeroes the first
+#: gradient of everything behind it, and one step opens it
+SETTLE_STEPS = 3
+
+
+def _norms(module: torch.nn.Module) -> tuple[dict[str, float | None], list[str]]:
+    norms: dict[str, float | None] = {}
+    frozen = []
+    for name, p in module.named_parameters():
+        if not p.requires_grad:
+            frozen.append(name)
+        elif p.grad is None:
+            norms[name] = None
+        elif not torch.isfinite(p.grad).all():
+            norms[name] = math.nan
+        else:
+            norms[name] = float(p.grad.double().norm())
+    return norms, frozen
+
+
+def gradient_report(
+    model: ModelTarget,
+    lengths: list[int],
+    frames: int = 0,
+    seed: int = 0,
+    settle_steps: int = SETTLE_STEPS,
+) -> GradientReport:
+    """Backpropagate the generic loss through ``train_forward`` once, for a batch of rows of
+    ``lengths`` frames padded to ``frames``; the module is left as it was.
+
+    A parameter whose gradient is exactly zero or None is given up to ``settle_steps`` Adam
+    steps on the same batch and reported with the first nonzero gradient it gets, so a
+    zero-initialised gate, or a parameter a random training forward uses on some batches only,
+    is not mistaken for one that never learns. The module's own randomness (dropout from the
+    global generator) is seeded and the caller's global generator left as it was."""
+    module = model.module
+    x, lens = training_batch(model, lengths, frames, seed)
+    forward = train_call(model)
+
+    def backward() -> float:
+        module.zero_grad(set_to_none=True)
+        y = forward(x, lens)
+        loss = generic_loss(y, _valid(model, y, x, lens), seed + 1)
+        if loss.requires_grad:
+            loss.backward()
+        return float(loss.detach())
+
+    with restored(module), own_randomness(seed):
+        loss = backward()
+        norms, frozen = _norms(module)
+        # zero, or none at all: a parameter used only on some batches (a learned mask
+        # embedding under SpecAugment, an expert not routed to) gets its chance on the next
+        zero = [n for n, g in norms.items() if g is None or g == 0.0]
+        finite = all(g is None or math.isfinite(g) for g in norms.values())
+        if zero and finite and settle_steps:
+            params = [p for p in module.parameters() if p.requires_grad]
+            optimizer = torch.optim.Adam(params, lr=OVERFIT_LR)
+            for _ in range(settle_steps):
+                optimizer.step()
+                backward()
+                later, _ = _norms(module)
+                for name in zero:
+                    if later[name]:
+                        norms[name] = later[name]
+                zero = [n for n in zero if not norms[n]]
+                if not zero:
+                    break
+        return GradientReport(loss, norms, tuple(frozen))
+
+
+def _names(names: list[str], limit: int | None = 12) -> str:
+    if limit is None or len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def grad_flow_problems(norms: dict[str, float | None], limit: int | None = 12) -> list[str]:
+    """Parameters that do not learn, one line per kind naming them (the first ``limit``; None:
+    all): no gradient (unused, detached, computed under ``no_grad``) or an exactly zero one.
+    Empty: every one learns."""
+    kinds = {
+        "no gradient": [n for n, g in norms.items() if g is None],
+        "zero gradient": [n for n, g in norms.items() if g == 0.0],
+    }
+    return [f"{kind}: {_names(names, limit)}" for kind, names in kinds.items() if names]
+
+
+def nonfinite_gradients(norms: dict[str, float | None]) -> list[str]:
+    """Parameters whose gradient holds a NaN or an inf."""
+    return [n for n, g in norms.items() if g is not None and not math.isfinite(g)]
+
+
+def check_grad_finite(model: ModelTarget, lengths: list[int], pad: int = 0, seed: int = 0) -> None:
+    """The generic loss and every parameter's gradient are finite, for a batch with rows of
+    ``lengths`` (rows of length 0 and 1 are added) padded by ``pad`` frames."""
+    lengths = [*lengths, 0, 1]
+    report = gradient_report(model, lengths, max(lengths) + pad, seed, settle_steps=0)
+    bad = nonfinite_gradients(report.norms)
+    if bad or not math.isfinite(report.loss):
+        fail(
+            f"one backward pass for lengths {lengths} gives a loss of {report.loss:.4g} and "
+            f"non-finite gradients in {len(bad)} of {len(report.norms)} parameters: "
+            f"{_names(bad) or 'none'} (the first optimizer step would destroy the model)"
+        )
+
+
+def check_grad_flow(model: ModelTarget, lengths: list[int], chunks: int = 2, seed: int = 0) -> None:
+    """Every parameter with ``requires_grad`` gets a nonzero gradient from one backward pass
+    (a full row of ``chunks`` chunks is added to ``lengths``, so every layer sees real tokens)."""
+    full = chunks * model.frames_per_chunk
+    lengths = [*lengths, full]
+    report = gradient_report(model, lengths, full, seed)
+    if not report.norms:
+        fail(
+            f"all {len(report.frozen)} parameters have requires_grad=False: nothing learns "
+            "(frozen by mistake?)"
+        )
+    problems = grad_flow_problems(report.norms)
+    if problems:
+        fail(
+            f"one backward pass for lengths {lengths} (and {SETTLE_STEPS} Adam steps for a zero "
+            "or missing gradient): "
+            + "; ".join(problems)
+            + " (these do not learn: unused, detached, "
+            "computed under no_grad, or multiplied by zero)"
+        )
+
+
+def overfit(
+    model: ModelTarget,
+    *,
+    steps: int = OVERFIT_STEPS,
+    seed: int = 0,
+    chunks: int = 2,
+    stop_early: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """The losses of up to ``steps`` Adam steps fitting one small batch (a full row of
+    ``chunks`` chunks and a row half as long) to the generic loss's fixed target; stops once
+    :func:`overfit_verdict` is met if ``stop_early``. The module is left as it was."""
+    module = model.module
+    full = chunks * model.frames_per_chunk
+    x, lens = training_batch(model, [full, max(1, full // 2)], full, seed)
+    forward = train_call(model)
+    losses: list[float] = []
+    with restored(module), own_randomness(seed):
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
+            return losses
+        optimizer = torch.optim.Adam(params, lr=OVERFIT_LR)
+        for step in range(steps):
+            optimizer.zero_grad(set_to_none=True)
+            y = forward(x, lens)
+            loss = generic_loss(y, _valid(model, y, x, lens), seed + 1)
+            if not loss.requires_grad:
+                losses.append(float(loss))
+                break
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            if on_step is not None:
+                on_step(step, losses[-1])
+            if not math.isfinite(losses[-1]) or stop_early and overfit_verdict(losses)[0]:
+                break
+    return losses
+
+
+def overfit_verdict(losses: list[float]) -> tuple[bool, float, float]:
+    """``(fell tenfold, start, end)``: the median of the first few losses against the median of
+    the last ten (medians, so dropout's noisy steps decide nothing)."""
+    if len(losses) < START_WINDOW + END_WINDOW:
+        start = losses[0] if losses else math.nan
+        end = losses[-1] if losses else math.nan
+        return False, start, end
+    start = statistics.median(losses[:START_WINDOW])
+    end = statistics.median(losses[-END_WINDOW:])
+    fell = math.isfinite(start) and math.isfinite(end) and end * OVERFIT_FACTOR <= start
+    return fell, start, end
+
+
+def check_overfits(
+    model: ModelTarget, seed: int = 0, chunks: int = 2, steps: int = OVERFIT_STEPS
+) -> None:
+    """A few hundred Adam steps on one small batch cut the loss at least tenfold."""
+    trainable = [p for p in model.module.parameters() if p.requires_grad]
+    if not trainable:
+        fail("no parameter of the module has requires_grad: the optimizer has nothing to train")
+    losses = overfit(model, steps=steps, seed=seed, chunks=chunks)
+    if losses and not math.isfinite(losses[-1]):
+        fail(
+            f"the loss became {losses[-1]} at Adam step {len(losses)} of one batch of {chunks} "
+            f"chunks (from {losses[0]:.4g}): a non-finite gradient or forward in training"
+        )
+    fell, start, end = overfit_verdict(losses)
+    if not fell:
+        fail(
+            f"{len(losses)} Adam steps (lr {OVERFIT_LR:g}) on one batch of {chunks} chunks: the "
+            f"loss went from {start:.4g} to {end:.4g} (medians of the first {START_WINDOW} and "
+            f"last {END_WINDOW}), not {OVERFIT_FACTOR:g}x lower; {len(trainable)} parameters "
+            "train: the model cannot fit one batch"
+        )
+
+
+# --------------------------------------------------------------------------- registered checks
+
+
+def _fresh(ctx: CheckContext, case: Case) -> ModelTarget:
+    """A model built for this case alone (training changes generators and sampler state a
+    cached model would carry into the next case), its default training call under the limit."""
+    model = ctx.target.model(case["seed"])
+    if model.train_forward is None and ctx.target.timeout:
+        import dataclasses
+
+        model = dataclasses.replace(
+            model, train_forward=limited(train_call(model), ctx.target.timeout, "train forward")
+        )
+    return model
+
+
+def _lengths() -> st.SearchStrategy[list[int]]:
+    return st.lists(st.one_of(st.just(0), st.just(1), st.integers(0, 40)), min_size=1, max_size=3)
+
+
+@register(
+    "model.grad_finite",
+    lambda ctx: target_model_cases(lengths=_lengths(), pad=st.integers(0, 8)),
+    needs=("model", "train"),
+    example_share=0.1,
+)
+def model_grad_finite(ctx: CheckContext, case: Case) -> None:
+    """One backward pass through rows of length 0 and 1 and padded rows gives finite gradients."""
+    check_grad_finite(_fresh(ctx, case), case["lengths"], case["pad"], case["noise"])
+
+
+@register(
+    "model.grad_flow",
+    lambda ctx: target_model_cases(lengths=_lengths(), chunks=st.integers(2, 4)),
+    needs=("model", "train"),
+    example_share=0.1,
+)
+def model_grad_flow(ctx: CheckContext, case: Case) -> None:
+    """Every parameter with requires_grad gets a nonzero gradient; the others are named."""
+    check_grad_flow(_fresh(ctx, case), case["lengths"], case["chunks"], case["noise"])
+
+
+def _overfit_cases() -> st.SearchStrategy[Case]:
+    """A few model seeds and batches: a failing run costs hundreds of steps, so the space is
+    small and shrinking takes a handful of them, not dozens."""
+    return st.fixed_dictionaries(
+        {"seed": st.integers(0, 7), "noise": st.integers(0, 7), "chunks": st.sampled_from([2, 1])}
+    )
+
+
+@register(
+    "model.overfits",
+    lambda ctx: _overfit_cases(),
+    needs=("model", "train"),
+    example_share=0.05,
+)
+def model_overfits(ctx: CheckContext, case: Case) -> None:
+    """A few hundred optimizer steps on one small batch cut the loss at least tenfold."""
+    check_overfits(_fresh(ctx, case), case["noise"], case["chunks"])

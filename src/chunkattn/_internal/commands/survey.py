@@ -1,0 +1,205 @@
+"""``chunkattn survey``: every adapter whose library is installed, checked (SPEC section 11).
+
+For each mask adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
+``chunkattn.adapters.NAME`` is loaded and run through the same checks, profile, regression
+seeds and config as ``chunkattn verify --impl chunkattn.adapters.NAME --profile PROFILE``; for
+each model adapter in :data:`~chunkattn.adapters.MODEL_ADAPTERS` (``kind`` ``"model"``), the
+factory ``chunkattn.adapters.MODULE:FACTORY`` as ``chunkattn verify --model TARGET``, so the
+two always give the same verdict. A model that cannot be built or run is that entry's error. One row per adapter (library, version, variant and
+mapping, checks passed / failed / skipped), then each failure with its shrunk counterexample.
+Exit 1 if any adapter failed, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from chunkattn._internal.commands.render import json_safe, name_matches, progress_bar
+
+__all__ = ["run_survey", "survey_adapter"]
+
+
+def survey_adapter(
+    name: str,
+    *,
+    profile: str = "ci",
+    select: str | None = None,
+    seeds: dict[str, list[dict[str, Any]]] | None = None,
+    config: Any = None,
+    timeout: float | None = None,
+    on_check: Any = None,
+) -> dict[str, Any]:
+    """One adapter's survey entry: ``{"adapter", "kind", "target", "library", "version",
+    "variant", "mapping", "installed", "ok", "checks"}`` (and ``"error"`` for a model that
+    cannot be built); ``ok`` is None when its library is missing, with the reason in
+    ``"skipped"``.
+
+    ``name`` is an adapter of :data:`~chunkattn.adapters.ADAPTERS` or
+    :data:`~chunkattn.adapters.MODEL_ADAPTERS`, any dotted target module, or a model target
+    ``MODULE:FACTORY`` (metadata it lacks is left empty). ``on_check(name)`` is called before
+    each check runs.
+    """
+    from chunkattn import adapters
+    from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
+    from chunkattn._internal.engine.runner import run_checks
+    from chunkattn._internal.engine.seeds import load_seeds
+    from chunkattn._internal.engine.target import TargetError
+    from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
+
+    module = adapters.load(name)
+    kind = adapters.kind(name)
+    available = getattr(module, "available", None)
+    version = getattr(module, "version", None)
+    installed = bool(available()) if callable(available) else True
+    variant = getattr(module, "VARIANT", ""), getattr(module, "MAPPING", "")
+    if kind == "model":
+        variant = getattr(module, "FACTORIES", {}).get(name.rpartition(":")[2], ("", ""))
+    entry: dict[str, Any] = {
+        "adapter": name,
+        "kind": kind,
+        "target": adapters.target_name(name),
+        "library": getattr(module, "LIBRARY", ""),
+        "version": version() if installed and callable(version) else None,
+        "variant": variant[0],
+        "mapping": variant[1],
+        "installed": installed,
+        "ok": None,
+        "checks": [],
+    }
+    if not installed:
+        entry["skipped"] = f"{entry['library'] or name} is not installed"
+        return entry
+    limit = DEFAULT_TIMEOUT if timeout is None else timeout
+    try:
+        if kind == "model":
+            target = load_target(model=entry["target"], timeout=limit)
+        else:
+            target = load_target(entry["target"], timeout=limit)
+    except TargetError as exc:
+        if kind == "mask":
+            raise
+        entry["ok"], entry["error"] = False, str(exc)
+        return entry
+    ctx = CheckContext(target, load_config() if config is None else config)
+    settings = profile_settings(profile)
+    seeds = load_seeds() if seeds is None else seeds
+    checks = [check for name, check in CHECKS.items() if name_matches(name, select)]
+    outcome = run_checks(checks, ctx, settings, seeds, on_check=on_check)
+    entry["ok"] = outcome.ok
+    entry["checks"] = [json_safe(r.as_dict()) for r in outcome.results]
+    return entry
+
+
+def run_survey(
+    as_json: bool,
+    profile: str = "ci",
+    *,
+    adapters: Sequence[str] | None = None,
+    select: str | None = None,
+    timeout: float | None = None,
+    kind: str | None = None,
+) -> int:
+    """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
+    :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
+
+    ``adapters``: names to survey instead of all of them; ``select``: only checks whose name
+    matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target;
+    ``kind``: ``"mask"`` or ``"model"`` adapters only (default both).
+    """
+    import torch
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from chunkattn import adapters as registry
+    from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.engine.seeds import load_seeds
+    from chunkattn.testing import CHECKS, profile_settings
+
+    profile_settings(profile)  # an unknown profile is a usage error before anything runs
+    if not any(name_matches(name, select) for name in CHECKS):
+        raise ValueError(f"survey -k {select!r} matches no check; known: {', '.join(CHECKS)}")
+    # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
+    torch.set_num_threads(1)
+    if kind not in (None, "mask", "model"):
+        raise ValueError(f"survey --kind: {kind!r} is not one of mask, model")
+    every = (*registry.ADAPTERS, *registry.MODEL_ADAPTERS)
+    names = [
+        n for n in (every if adapters is None else adapters) if kind in (None, registry.kind(n))
+    ]
+    config, seeds = load_config(), load_seeds()
+    progress = progress_bar("survey", 52, disable=as_json)
+    entries = []
+    with progress:
+        task = progress.add_task("", total=len(names))
+        for name in names:
+
+            def show(check: str, name: str = name) -> None:
+                progress.update(task, description=f"{name} {check}")
+
+            entries.append(
+                survey_adapter(
+                    name,
+                    profile=profile,
+                    select=select,
+                    seeds=seeds,
+                    config=config,
+                    timeout=timeout,
+                    on_check=show,
+                )
+            )
+            progress.advance(task)
+    failed = any(e["ok"] is False for e in entries)
+    if as_json:
+        print(json.dumps(entries, indent=2))
+        return 1 if failed else 0
+
+    out = Console(highlight=False, soft_wrap=True)
+    table = Table(
+        title=f"chunkattn survey (profile {profile})", title_justify="left", show_lines=True
+    )
+    table.add_column("adapter: variant, mapping", ratio=1, overflow="fold")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("library", no_wrap=True)
+    table.add_column("pass/fail/skip", justify="right", no_wrap=True)
+    for e in entries:
+        if not e["installed"]:
+            library, counts = f"{escape(e['library'])}\n[yellow]not installed[/]", "-"
+        elif "error" in e:
+            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+            counts = "[bold red]error[/]"
+        else:
+            bad = sum(c["status"] in ("fail", "error") for c in e["checks"])
+            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+            counts = "/".join(
+                (
+                    str(sum(c["status"] == "pass" for c in e["checks"])),
+                    f"[bold red]{bad}[/]" if bad else "0",
+                    str(sum(c["status"] == "skip" for c in e["checks"])),
+                )
+            )
+        table.add_row(
+            f"[bold]{escape(e['adapter'])}[/]\n{escape(e['variant'])}\n"
+            f"[dim]{escape(e['mapping'])}[/]",
+            e["kind"],
+            library,
+            counts,
+        )
+    out.print(table)
+    for e in entries:
+        if "error" in e:
+            out.print(f"[bold red]ERROR[/] {escape(e['adapter'])}: {escape(e['error'])}")
+        for c in e["checks"]:
+            if c["status"] in ("fail", "error"):
+                detail = (
+                    f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}  "
+                    f"counterexample: {c['counterexample']}  {c['message']}"
+                )
+                out.print(f"[bold red]{c['status'].upper()}[/] {escape(detail)}")
+    surveyed = sum(e["installed"] for e in entries)
+    failing = sum(e["ok"] is False for e in entries)
+    out.print(f"{surveyed} adapters surveyed, {failing} with failures")
+    return 1 if failed else 0

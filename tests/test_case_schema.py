@@ -7,15 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chunkattn._internal.engine.case_schema import (
-    SCHEMAS,
-    Float,
-    Int,
-    ListOf,
-    OneOf,
-    Optional,
-    validate,
-)
+from chunkattn._internal.engine.cases import Cases, fields
+from chunkattn._internal.engine.registry import validate
+from chunkattn._internal.engine.schema import Drawn, Float, Int, ListOf, OneOf, Optional, Record
 from chunkattn._internal.engine.seeds import load_seeds
 from chunkattn._internal.engine.target import Target
 from chunkattn.testing import CHECKS, CheckContext, builtin_targets
@@ -27,25 +21,19 @@ PINNED = [
 ]
 
 
-def test_every_check_has_a_schema():
-    missing = sorted(set(CHECKS) - set(SCHEMAS))
-    assert not missing, (
-        f"checks with no case schema: {', '.join(missing)}. Add each to SCHEMAS in "
-        "src/chunkattn/testing/case_schema.py with the field names, types and bounds of the "
-        "widest strategy it draws from; until then its stored cases are set aside and a "
-        "seeds file naming it is an error."
-    )
-    stale = sorted(set(SCHEMAS) - set(CHECKS))
-    assert not stale, f"case schemas for checks that are not registered: {', '.join(stale)}"
+def test_every_check_declares_its_cases():
+    """A check's strategy and schema come from one declaration (a Cases), never a list."""
+    for name, check in CHECKS.items():
+        assert isinstance(check.cases, Cases), name
+        assert check.schema is check.cases.schema, name
 
 
 def _scopes() -> list[tuple[str, str]]:
     """Every check in the narrow scope, and in the wide one where its strategy differs there."""
-    target = builtin_targets()["chunkattn"]
     pairs = []
     for name, check in sorted(CHECKS.items()):
         pairs.append((name, "narrow"))
-        narrow, wide = (check.strategy(CheckContext(target, wide=w)) for w in (False, True))
+        narrow, wide = (check.strategy(w) for w in (False, True))
         if repr(narrow) != repr(wide):
             pairs.append((name, "wide"))
     return pairs
@@ -63,7 +51,7 @@ def test_strategy_cases_fit_the_schema(name, scope):
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(check.strategy(ctx))
+    @given(check.strategy(ctx.wide))
     def fits(case):
         for pinned in [case, *(t.pin(case) for t in PINNED if isinstance(case, dict))]:
             reason = validate(name, pinned)
@@ -119,3 +107,22 @@ def test_vocabulary():
 def test_campaign_geometry_fits_the_geometry_checks(seq_len, chunk, context):
     case = {"seq_len": seq_len, "chunk_size": chunk, "context_chunks": context}
     assert validate("mask.left_span", case) is None
+
+
+def test_a_field_is_drawn_within_its_own_bounds():
+    """A field declared once (``Int(2, 5)``) is both what is drawn and what a stored case may hold."""
+    cases = fields(n=Int(2, 5, corners=(2,)), xs=ListOf(OneOf("a", "b"), max_len=2))
+
+    @settings(max_examples=100, database=None, derandomize=True)
+    @given(cases.strategy())
+    def drawn(case):
+        assert cases.schema.problem(case) is None
+        assert 2 <= case["n"] <= 5 and set(case["xs"]) <= {"a", "b"}
+
+    drawn()
+    assert cases.schema.problem({"n": 6, "xs": []})
+    assert cases.with_fields(m=Int(0, 0)).schema.problem({"n": 2, "xs": [], "m": 1})
+    assert cases.setting(n=3).schema.problem({"n": 2, "xs": []})
+    assert cases.allowing(n=Int(-1, 5)).schema.problem({"n": -1, "xs": []}) is None
+    drawn_field = Drawn(ListOf(Int(0, 9), max_len=3), st.permutations([1, 2, 3]).map(list))
+    assert Record({"p": drawn_field}).problem({"p": [9]}) is None

@@ -17,6 +17,11 @@ small random-initialized config and map it onto the model-target protocol (SPEC 
 9.1): ``chunkattn verify --model chunkattn.adapters.MODULE:FACTORY``. Each module lists its
 factories in ``FACTORIES`` (name -> variant, mapping); :data:`MODEL_ADAPTERS` names them.
 
+An adapter is one module and nothing else: the lists :data:`ADAPTERS` and :data:`MODEL_ADAPTERS`
+are found, not written — every public module of this package that declares ``LIBRARY`` is an
+adapter, a model adapter if it declares ``KIND = "model"`` (then each of its ``FACTORIES`` is
+one entry), a mask adapter otherwise.
+
 Not here, and why: NeMo, ESPnet, FunASR and SpeechBrain pin or pull their own torch builds and
 hundreds of megabytes of dependencies (installing them would replace the torch under test);
 WeNet is not on PyPI; flash-attention and xFormers need CUDA. Their conventions are in
@@ -27,6 +32,7 @@ own function.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
 __all__ = [
@@ -39,43 +45,30 @@ __all__ = [
     "target_name",
 ]
 
-#: every adapter, in the order ``chunkattn survey`` reports them
-ADAPTERS = (
-    "torch_flex",
-    "torch_flex_output",
-    "hf_sliding_window",
-    "hf_sliding_window_left_padded",
-    "hf_chunked",
-    "hf_chunked_left_padded",
-    "attn_gym_sliding_window",
-    "chunk_mask_lib",
-)
+
+def _discover() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The mask adapters and the model adapters (``MODULE:FACTORY``), in module-name order."""
+    masks, models = [], []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if not hasattr(module, "LIBRARY"):
+            continue  # a helper module (conventions)
+        if getattr(module, "KIND", "mask") == "model":
+            models += [f"{info.name}:{factory}" for factory in module.FACTORIES]
+        else:
+            masks.append(info.name)
+    return tuple(masks), tuple(models)
 
 
-#: every model adapter, ``MODULE:FACTORY`` in this package, in the order the survey reports them
-MODEL_ADAPTERS = (
-    *(
-        f"model_local_attention:{f}"
-        for f in (
-            "attention",
-            "attention_causal",
-            "attention_causal_exact",
-            "transformer",
-            "transformer_windowed",
-            "transformer_dynamic_pos_bias",
-        )
-    ),
-    *(
-        f"model_hf_decoders:{family}_{impl}"
-        for family in ("mistral", "qwen2", "qwen2_mixed", "gemma3", "llama4", "llama4_chunked")
-        for impl in ("eager", "sdpa", "flex")
-    ),
-    "model_x_transformers:decoder",
-    "model_hf_speech:seamless_m4t_v2_eager",
-    "model_hf_speech:seamless_m4t_v2_sdpa",
-    "model_hf_speech:phi4_multimodal_audio_eager",
-    "model_hf_speech:phi4_multimodal_audio_sdpa",
-)
+def __getattr__(name: str) -> tuple[str, ...]:
+    # found on first use: importing the package imports no adapter
+    if name in ("ADAPTERS", "MODEL_ADAPTERS"):
+        found = dict(zip(("ADAPTERS", "MODEL_ADAPTERS"), _discover(), strict=True))
+        globals().update(found)
+        return found[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def kind(name: str) -> str:
@@ -87,7 +80,7 @@ def target_name(name: str) -> str:
     """What ``chunkattn verify --impl`` (a mask adapter) or ``--model`` (a model adapter)
     takes for adapter ``name``; any other target (a dotted module or a ``.py`` path with the
     same metadata, or ``MODULE:FACTORY``) is taken as it is."""
-    if name in ADAPTERS or name in MODEL_ADAPTERS:
+    if name in __getattr__("ADAPTERS") or name in __getattr__("MODEL_ADAPTERS"):
         return f"{__name__}.{name}"
     return name
 
@@ -96,7 +89,7 @@ def load(name: str) -> ModuleType:
     """The adapter module ``name`` (cheap: its library is not imported); for a model adapter
     ``MODULE:FACTORY``, the module."""
     module = name.rpartition(":")[0] if kind(name) == "model" else name
-    if name in ADAPTERS or name in MODEL_ADAPTERS:
+    if name in __getattr__("ADAPTERS") or name in __getattr__("MODEL_ADAPTERS"):
         return importlib.import_module(f"{__name__}.{module}")
     from chunkattn._internal.engine.target import import_target_module
 
@@ -110,4 +103,5 @@ def available(name: str) -> bool:
 
 def installed() -> list[str]:
     """The mask and model adapters whose library is installed."""
-    return [name for name in (*ADAPTERS, *MODEL_ADAPTERS) if available(name)]
+    every = (*__getattr__("ADAPTERS"), *__getattr__("MODEL_ADAPTERS"))
+    return [name for name in every if available(name)]

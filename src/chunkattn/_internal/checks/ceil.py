@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from chunkattn._internal.checks.sampler import draw_configs, make_sampler
 from chunkattn._internal.contract.reference import reference_context_chunks
-from chunkattn._internal.engine import strategies as cs
+from chunkattn._internal.engine.cases import Cases, ceil_decimals
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.schema import Int, Record
 from chunkattn._internal.engine.target import bulk_context
 
 
@@ -47,7 +48,7 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
     return values
 
 
-@register("ceil.exact", lambda ctx: cs.ceil_cases(), needs="sampler")
+@register("ceil.exact", ceil_decimals(), needs="sampler")
 def ceil_exact(ctx: CheckContext, case: Case) -> None:
     """The formula, exact, through the sampler with degenerate ranges."""
     want = reference_context_chunks(
@@ -61,7 +62,7 @@ def ceil_exact(ctx: CheckContext, case: Case) -> None:
             )
 
 
-@register("ceil.coverage", lambda ctx: cs.ceil_cases(), needs="sampler")
+@register("ceil.coverage", ceil_decimals(), needs="sampler")
 def ceil_coverage(ctx: CheckContext, case: Case) -> None:
     """Enough context and not one chunk too many: L*C*ts >= s and (L-1)*C*ts < s."""
     seconds = Fraction(repr(case["context_sec"]))
@@ -98,7 +99,10 @@ def small_scope_ceil_cases(max_hundredths: int = 1000, max_chunk: int = 20):
 
 @register(
     "ceil.small_scope",
-    lambda ctx: st.just({"max_hundredths": 1000, "max_chunk_size": 20}),
+    Cases(
+        st.just({"max_hundredths": 1000, "max_chunk_size": 20}),
+        Record({"max_hundredths": Int(0, 1000), "max_chunk_size": Int(1, 20)}),
+    ),
     needs="sampler",
     example_share=0.0,
 )

@@ -15,7 +15,9 @@ from chunkattn._internal.contract.core import ConfigError
 from chunkattn._internal.contract.loader import load_config
 from chunkattn._internal.contract.reference import reference_context_chunks
 from chunkattn._internal.engine import strategies as cs
+from chunkattn._internal.engine.cases import SAMPLER_FIELDS, SEED, Cases
 from chunkattn._internal.engine.registry import Case, CheckContext, CheckFailure, register
+from chunkattn._internal.engine.schema import Float, Int, OneOf, Optional, Record
 from chunkattn._internal.impl.sampler import ChunkConfigSampler
 
 _TRAINER_KEYS = {
@@ -43,15 +45,36 @@ def _fail(message: str) -> None:
     raise CheckFailure(message)
 
 
+#: the eval block's chunk sizes and context times (seconds, two decimals) the config checks write
+_EVAL_MAX_CHUNK, _EVAL_MAX_CONTEXT = 32, "20"
+
+
 @st.composite
 def _block_cases(draw) -> Case:
     case = draw(cs.sampler_cases())
     case.pop("seed")
-    case["eval_chunk_size"] = draw(st.one_of(st.none(), st.integers(1, 32)))
-    case["eval_context_sec"] = draw(st.one_of(st.none(), cs.decimal_floats("0", "20", 2)))
+    case["eval_chunk_size"] = draw(st.one_of(st.none(), st.integers(1, _EVAL_MAX_CHUNK)))
+    case["eval_context_sec"] = draw(
+        st.one_of(st.none(), cs.decimal_floats("0", _EVAL_MAX_CONTEXT, 2))
+    )
     case["layout"] = draw(st.sampled_from(["top", "upstream"]))
     case["omit_probabilities"] = draw(st.booleans())
     return case
+
+
+#: a config check's case: the sampler block (no seed), its eval block, and the file's layout
+_BLOCKS = Cases(
+    _block_cases(),
+    Record(
+        {
+            **{k: v for k, v in SAMPLER_FIELDS.items() if k != "seed"},
+            "eval_chunk_size": Optional(Int(1, _EVAL_MAX_CHUNK)),
+            "eval_context_sec": Optional(Float(0.0, float(_EVAL_MAX_CONTEXT))),
+            "layout": OneOf("top", "upstream"),
+            "omit_probabilities": OneOf(False, True),
+        }
+    ),
+)
 
 
 def _document(case: Case) -> dict:
@@ -71,7 +94,7 @@ def _write(directory: str, text: str) -> Path:
     return path
 
 
-@register("config.loads", lambda ctx: _block_cases(), needs="own")
+@register("config.loads", _BLOCKS, needs="own")
 def config_loads(ctx: CheckContext, case: Case) -> None:
     """A block at the top level or at model.transformer.chunked_attention loads as written."""
     document = _document(case)
@@ -83,7 +106,7 @@ def config_loads(ctx: CheckContext, case: Case) -> None:
             _fail(f"{key}: wrote {want!r}, loaded {getattr(loaded, key)!r}")
 
 
-@register("config.eval", lambda ctx: _block_cases(), needs="own")
+@register("config.eval", _BLOCKS, needs="own")
 def config_eval(ctx: CheckContext, case: Case) -> None:
     """The eval block gives the fixed eval config: null -> full / unlimited, else the exact ceil."""
     for settings in (load_config(_document(case)).chunked, ctx.config.chunked):
@@ -103,7 +126,7 @@ def config_eval(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "config.defaults",
-    lambda ctx: _block_cases().map(lambda c: {**c, "omit_probabilities": True}),
+    _BLOCKS.setting(omit_probabilities=True),
     needs="own",
 )
 def config_defaults(ctx: CheckContext, case: Case) -> None:
@@ -139,9 +162,7 @@ _CORRUPTIONS = {
 
 @register(
     "config.errors",
-    lambda ctx: st.tuples(_block_cases(), st.sampled_from(sorted(_CORRUPTIONS))).map(
-        lambda t: {**t[0], "omit_probabilities": False, "corruption": t[1]}
-    ),
+    _BLOCKS.setting(omit_probabilities=False).with_fields(corruption=OneOf(*sorted(_CORRUPTIONS))),
     needs="own",
 )
 def config_errors(ctx: CheckContext, case: Case) -> None:
@@ -175,7 +196,7 @@ def config_errors(ctx: CheckContext, case: Case) -> None:
         _fail(f"typo'd key: error suggests no close key: {message!r}")
 
 
-@register("config.sampler_matches", lambda ctx: cs.seeds(), needs="sampler", example_share=0.2)
+@register("config.sampler_matches", Cases.of(SEED), needs="sampler", example_share=0.2)
 def config_sampler_matches(ctx: CheckContext, seed: int) -> None:
     """The target's sampler, built from the config in force, draws what the config says."""
     settings = ctx.config.chunked

@@ -19,7 +19,9 @@ from hypothesis import strategies as st
 
 from chunkattn._internal.contract.reference import reference_mask
 from chunkattn._internal.engine import strategies as cs
+from chunkattn._internal.engine.cases import Cases, mask_geometry
 from chunkattn._internal.engine.registry import Case, CheckContext, CheckFailure, fail, register
+from chunkattn._internal.engine.schema import Drawn, Int, ListOf, OneOf, Optional, Record
 from chunkattn._internal.engine.target import bulk_context
 
 __all__ = ["target_mask"]
@@ -78,14 +80,6 @@ def _cell(wrong: torch.Tensor, mask: torch.Tensor) -> str:
     return f"query {q}, key {k} ({got} in the mask, not in the reference)"
 
 
-def _masks(full_context: bool = False):
-    def strategy(ctx: CheckContext | None):
-        cases = cs.mask_cases(full_context=full_context)
-        return st.one_of(cases, cs.deep_mask_cases()) if ctx is not None and ctx.wide else cases
-
-    return strategy
-
-
 #: how a case asks for a device; "meta" stands in for an accelerator on CPU-only machines, so a
 #: mask built elsewhere and never moved (or served from a cache keyed without the device) is caught
 _DEVICES = ("default", "cpu", "torch.device", "meta", "torch.device(meta)") + (
@@ -110,8 +104,12 @@ def _device_type(name: str) -> str:
 
 @register(
     "mask.shape_dtype",
-    lambda ctx: st.tuples(cs.mask_cases(full_context=True), st.permutations(_DEVICES)).map(
-        lambda t: {**t[0], "devices": list(t[1])}
+    mask_geometry(full_context=True, campaign=False).with_fields(
+        # every device in a random order; a stored case from a CUDA machine may name "cuda"
+        devices=Drawn(
+            ListOf(OneOf(*_DEVICES, "cuda"), max_len=len(_DEVICES) + 1),
+            st.permutations(_DEVICES).map(list),
+        )
     ),
 )
 def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
@@ -145,7 +143,7 @@ def mask_shape_dtype(ctx: CheckContext, case: Case) -> None:
             fail(f"asked for device {name}, mask is on {mask.device}{after}")
 
 
-@register("mask.causality", _masks())
+@register("mask.causality", mask_geometry())
 def mask_causality(ctx: CheckContext, case: Case) -> None:
     """No key in a later chunk is visible (causal variant: no key after the query)."""
     mask = target_mask(ctx, case)[0, 0]
@@ -163,7 +161,7 @@ def mask_causality(ctx: CheckContext, case: Case) -> None:
             )
 
 
-@register("mask.own_chunk", _masks())
+@register("mask.own_chunk", mask_geometry())
 def mask_own_chunk(ctx: CheckContext, case: Case) -> None:
     """Every key of the query's own chunk is visible (causal variant: up to the query)."""
     mask = target_mask(ctx, case)[0, 0]
@@ -182,7 +180,7 @@ def mask_own_chunk(ctx: CheckContext, case: Case) -> None:
         fail(f"own-chunk key hidden: {_first(hidden)} ({_variant(ctx)}: {hint})")
 
 
-@register("mask.left_span", _masks())
+@register("mask.left_span", mask_geometry())
 def mask_left_span(ctx: CheckContext, case: Case) -> None:
     """Exactly chunks max(0, qc-L) .. qc visible (causal variant: up to the query).
 
@@ -210,10 +208,13 @@ def mask_left_span(ctx: CheckContext, case: Case) -> None:
             )
 
 
+_UNLIMITED_MAX_LEN = 48
+
+
 @st.composite
 def _unlimited_cases(draw) -> Case:
     kind = draw(st.sampled_from(["unlimited", "causal", "one_chunk"]))
-    seq_len = draw(st.integers(1, 48))
+    seq_len = draw(st.integers(1, _UNLIMITED_MAX_LEN))
     if kind == "unlimited":
         return {
             "seq_len": seq_len,
@@ -229,7 +230,19 @@ def _unlimited_cases(draw) -> Case:
     }
 
 
-@register("mask.unlimited", lambda ctx: _unlimited_cases())
+@register(
+    "mask.unlimited",
+    Cases(
+        _unlimited_cases(),
+        Record(
+            {
+                "seq_len": Int(1, _UNLIMITED_MAX_LEN),
+                "chunk_size": Int(1, _UNLIMITED_MAX_LEN + 8),
+                "context_chunks": Optional(Int(0, cs.MAX_CONTEXT_CHUNKS)),
+            }
+        ),
+    ),
+)
 def mask_unlimited(ctx: CheckContext, case: Case) -> None:
     """L=None is block lower-triangular; C=1 plain causal; C>=T all True (causal variant: tril).
 
@@ -255,7 +268,7 @@ def mask_unlimited(ctx: CheckContext, case: Case) -> None:
         fail(f"expected {what}, {_variant(ctx)}; differs at {_first(wrong)}")
 
 
-@register("mask.monotone", _masks())
+@register("mask.monotone", mask_geometry())
 def mask_monotone(ctx: CheckContext, case: Case) -> None:
     """The mask for L is contained in the mask for L+1 (and in the unlimited mask)."""
     seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
@@ -285,7 +298,7 @@ def mask_monotone(ctx: CheckContext, case: Case) -> None:
         )
 
 
-@register("mask.matches_reference", _masks(full_context=True), not_on_reference=True)
+@register("mask.matches_reference", mask_geometry(full_context=True), not_on_reference=True)
 def mask_matches_reference(ctx: CheckContext, case: Case) -> None:
     """Equal to the naive reference (of the target's variant), element for element."""
     mask = target_mask(ctx, case)
@@ -303,7 +316,14 @@ def mask_matches_reference(ctx: CheckContext, case: Case) -> None:
 _BAD_CHUNKS, _BAD_CONTEXTS = (0, -1, -5), (-1, -3)
 
 
-@register("mask.rejects_bad_input", lambda ctx: cs.mask_cases())
+@register(
+    "mask.rejects_bad_input",
+    # a stored case may itself be the bad input: the values the check tries are allowed
+    mask_geometry(campaign=False).allowing(
+        chunk_size=Int(min(_BAD_CHUNKS), cs.MASK_MAX_LEN + cs.MASK_CHUNK_PAST_LEN),
+        context_chunks=Optional(Int(min(_BAD_CONTEXTS), cs.MAX_CONTEXT_CHUNKS)),
+    ),
+)
 def mask_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
     """C<1 and L<0 raise ValueError (each example tries every bad value on its geometry)."""
     seq_len, chunk, context = case["seq_len"], case["chunk_size"], case["context_chunks"]
@@ -335,9 +355,7 @@ _MUTATIONS = {
 
 @register(
     "mask.caller_owns",
-    lambda ctx: st.tuples(cs.mask_cases(), st.sampled_from(sorted(_MUTATIONS))).map(
-        lambda t: {**t[0], "mutation": t[1]}
-    ),
+    mask_geometry(campaign=False).with_fields(mutation=OneOf(*sorted(_MUTATIONS))),
 )
 def mask_caller_owns(ctx: CheckContext, case: Case) -> None:
     """An in-place change to a returned mask never shows up in a later call."""
@@ -383,7 +401,9 @@ def _reference_square(
 
 @register(
     "mask.small_scope",
-    lambda ctx: st.just({"max_len": SMALL_SCOPE_MAX_LEN}),
+    Cases(
+        st.just({"max_len": SMALL_SCOPE_MAX_LEN}), Record({"max_len": Int(1, SMALL_SCOPE_MAX_LEN)})
+    ),
     not_on_reference=True,
     example_share=0.0,
 )

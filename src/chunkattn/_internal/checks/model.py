@@ -22,10 +22,11 @@ from functools import lru_cache
 from typing import Any
 
 import torch
-from hypothesis import strategies as st
 
+from chunkattn._internal.engine.cases import LENGTHS, model_inputs
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.schema import Int
 
 __all__ = [
     "check_batch_invariance",
@@ -40,7 +41,6 @@ __all__ = [
     "model_of",
     "noise_generator",
     "run_forward",
-    "target_model_cases",
 ]
 
 #: an output is "unchanged" within this: a masked key gets exactly zero weight, so independence
@@ -313,24 +313,9 @@ def model_of(ctx: CheckContext, case: Case) -> ModelTarget:
     return _built(ctx.target.model, case["seed"])
 
 
-def _model_seeds() -> st.SearchStrategy[int]:
-    return st.one_of(st.just(0), st.integers(0, 2**16))
-
-
-def target_model_cases(**fields: st.SearchStrategy) -> st.SearchStrategy[Case]:
-    """A model seed (0, or any), an input-noise seed, and ``fields``."""
-    return st.fixed_dictionaries({"seed": _model_seeds(), "noise": st.integers(0, 2**16), **fields})
-
-
-def _lengths(max_frames: int = 40) -> st.SearchStrategy[list[int]]:
-    return st.lists(
-        st.one_of(st.just(0), st.just(1), st.integers(0, max_frames)), min_size=1, max_size=4
-    )
-
-
 @register(
     "model.chunk_causality",
-    lambda ctx: target_model_cases(chunks=st.integers(2, 6), cut=st.integers(0, 5)),
+    model_inputs(chunks=Int(2, 6), cut=Int(0, 5)),
     needs="model",
     example_share=0.3,
 )
@@ -342,7 +327,7 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.receptive_field",
-    lambda ctx: target_model_cases(in_chunk=st.integers(0, 11)),
+    model_inputs(in_chunk=Int(0, 11)),
     needs="model",
     example_share=0.3,
 )
@@ -354,7 +339,7 @@ def model_receptive_field(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.lookahead",
-    lambda ctx: target_model_cases(chunk=st.integers(0, 2), token=st.integers(0, 63)),
+    model_inputs(chunk=Int(0, 2), token=Int(0, 63)),
     needs="model",
     example_share=0.2,
 )
@@ -366,7 +351,7 @@ def model_lookahead(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.padding_invariance",
-    lambda ctx: target_model_cases(lengths=_lengths(), pad=st.integers(0, 8)),
+    model_inputs(lengths=LENGTHS, pad=Int(0, 8)),
     needs="model",
     example_share=0.3,
 )
@@ -377,7 +362,7 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.batch_invariance",
-    lambda ctx: target_model_cases(rows=st.integers(2, 4), chunks=st.integers(1, 3)),
+    model_inputs(rows=Int(2, 4), chunks=Int(1, 3)),
     needs="model",
     example_share=0.2,
 )
@@ -388,7 +373,7 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.finite",
-    lambda ctx: target_model_cases(lengths=_lengths()),
+    model_inputs(lengths=LENGTHS),
     needs="model",
     example_share=0.3,
 )

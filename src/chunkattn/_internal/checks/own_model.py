@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from chunkattn._internal.checks.model import EQUAL_ATOL, noise_generator
-from chunkattn._internal.engine.own_model import build_model, model_cases
+from chunkattn._internal.engine.own_model import MODEL_CASES, build_model
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.impl.model import BACKENDS
 from chunkattn._internal.impl.sampler import ChunkConfigSampler
@@ -18,7 +18,7 @@ from chunkattn._internal.impl.sampler import ChunkConfigSampler
 __all__: list[str] = []
 
 
-@register("model.backends_agree", lambda ctx: model_cases(), needs="own", example_share=0.15)
+@register("model.backends_agree", MODEL_CASES, needs="own", example_share=0.15)
 def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     """Every registered attention backend computes what eager does (<= 1e-5 fp32), padding
     and all; a backend added to ``chunkattn._internal.impl.model.BACKENDS`` is checked with no change here."""
@@ -35,7 +35,7 @@ def model_backends_agree(ctx: CheckContext, case: Case) -> None:
                 fail(f"backend {backend} differs from eager by {diff:.3g}")
 
 
-@register("model.train_eval", lambda ctx: model_cases(), needs="own", example_share=0.25)
+@register("model.train_eval", MODEL_CASES, needs="own", example_share=0.25)
 def model_train_eval(ctx: CheckContext, case: Case) -> None:
     """Train samples from the seeded sampler, eval uses the eval config; last_chunk_config is the
     config actually used."""

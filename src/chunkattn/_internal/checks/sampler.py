@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from chunkattn._internal.contract.reference import reference_context_chunks
 from chunkattn._internal.engine import strategies as cs
+from chunkattn._internal.engine.cases import SAMPLER_FIELDS, SEED, Cases, sampler_arguments
 from chunkattn._internal.engine.helper import HelperDied, helper, sampler_kwargs
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.schema import Float, Int, OneOf, Record
 from chunkattn._internal.engine.target import bulk_sampler
 
 __all__ = ["ALPHA", "binomial_consistent", "draw_configs", "integral_value", "make_sampler"]
@@ -87,7 +89,7 @@ def binomial_consistent(successes: int, trials: int, p: float, alpha: float = AL
     return trials * kl <= math.log(2 / alpha)
 
 
-@register("sampler.ranges", lambda ctx: cs.sampler_cases(), needs="sampler", example_share=0.5)
+@register("sampler.ranges", sampler_arguments(), needs="sampler", example_share=0.5)
 def sampler_ranges(ctx: CheckContext, case: Case) -> None:
     """Every draw inside the ranges; per-draw context bounds use that draw's chunk size."""
     cmin, cmax = case["chunk_size_min"], case["chunk_size_max"]
@@ -112,17 +114,22 @@ def sampler_ranges(ctx: CheckContext, case: Case) -> None:
             )
 
 
+#: sampler.reachable's ranges: chunk sizes from 1..REACH_CHUNK, up to REACH_VALUES of them; a
+#: context range from up to REACH_START timesteps, REACH_BINS bins of up to REACH_WIDTH timesteps
+REACH_CHUNK, REACH_VALUES, REACH_START, REACH_BINS, REACH_WIDTH = 30, 10, 200, 10, 30
+
+
 @st.composite
 def _reachable_cases(draw) -> Case:
     ts = draw(st.sampled_from(cs.TIMESTEPS))
-    start, width = draw(st.integers(0, 200)), draw(st.integers(1, 30))
-    cmin = draw(st.integers(1, 30))
+    start, width = draw(st.integers(0, REACH_START)), draw(st.integers(1, REACH_WIDTH))
+    cmin = draw(st.integers(1, REACH_CHUNK))
     step = cs.Decimal(repr(ts))
     return {
         "chunk_size_min": cmin,
-        "chunk_size_max": cmin + draw(st.integers(0, 9)),
+        "chunk_size_max": cmin + draw(st.integers(0, REACH_VALUES - 1)),
         "context_sec_min": float(step * start),
-        "context_sec_max": float(step * (start + 10 * width)),
+        "context_sec_max": float(step * (start + REACH_BINS * width)),
         "timestep_duration_sec": ts,
         "chunkwise_prob": 1.0,
         "left_constrain_prob": 1.0,
@@ -130,7 +137,23 @@ def _reachable_cases(draw) -> Case:
     }
 
 
-@register("sampler.reachable", lambda ctx: _reachable_cases(), needs="sampler", example_share=0.2)
+_REACHABLE = Record(
+    {
+        "chunk_size_min": Int(1, REACH_CHUNK),
+        "chunk_size_max": Int(1, REACH_CHUNK + REACH_VALUES - 1),
+        "context_sec_min": Float(0.0, REACH_START * max(cs.TIMESTEPS)),
+        "context_sec_max": Float(0.0, (REACH_START + REACH_BINS * REACH_WIDTH) * max(cs.TIMESTEPS)),
+        "timestep_duration_sec": OneOf(*cs.TIMESTEPS),
+        "chunkwise_prob": Float(1.0, 1.0),
+        "left_constrain_prob": Float(1.0, 1.0),
+        "seed": SEED,
+    }
+)
+
+
+@register(
+    "sampler.reachable", Cases(_reachable_cases(), _REACHABLE), needs="sampler", example_share=0.2
+)
 def sampler_reachable(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     """Both ends of the chunk range occur, uniformly; context values spread over the range."""
     cmin, cmax = case["chunk_size_min"], case["chunk_size_max"]
@@ -171,7 +194,10 @@ def _probability_cases(draw) -> Case:
 
 
 @register(
-    "sampler.probabilities", lambda ctx: _probability_cases(), needs="sampler", example_share=0.2
+    "sampler.probabilities",
+    Cases(_probability_cases(), Record(SAMPLER_FIELDS)),
+    needs="sampler",
+    example_share=0.2,
 )
 def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     """Observed frequencies match both probabilities (binomial bound, false alarm < 1e-6).
@@ -223,7 +249,7 @@ def _same_states(a, b) -> bool:
     )
 
 
-@register("sampler.determinism", lambda ctx: cs.sampler_cases(), needs="sampler", example_share=0.5)
+@register("sampler.determinism", sampler_arguments(), needs="sampler", example_share=0.5)
 def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
     """Same seed same sequence; independent of global generators; different seeds differ."""
     saved = _global_states()
@@ -289,7 +315,19 @@ def _corruptions(case: Case) -> list[tuple[str, Any]]:
     return [(key, value) for key, values in bad.items() for value in values]
 
 
-@register("sampler.rejects_bad_input", lambda ctx: cs.sampler_cases(), needs="sampler")
+def _bad_arguments() -> Cases:
+    """Valid arguments; a stored case may instead hold one bad value, named by ``corrupted``,
+    as far as the values the check itself tries reach (inf, NaN, one below a range, -1, 1.5)."""
+    valid = {k: v for k, v in SAMPLER_FIELDS.items() if k != "seed"}
+    bad = {
+        key: Float(min(-1.0, schema.lo - 1), max(schema.hi, 1.5), nonfinite=True)
+        for key, schema in valid.items()
+    }
+    record = Record({**bad, "seed": SEED, "corrupted": OneOf(*valid)}, frozenset({"corrupted"}))
+    return Cases(cs.sampler_cases(), record)
+
+
+@register("sampler.rejects_bad_input", _bad_arguments(), needs="sampler")
 def sampler_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
     """Every bad argument of SPEC section 2 raises ValueError at construction.
 
@@ -309,7 +347,7 @@ def sampler_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
         fail(f"{key}={value!r} was accepted; expected ValueError at construction")
 
 
-@register("sampler.isolation", lambda ctx: cs.sampler_cases(), needs="sampler", example_share=0.5)
+@register("sampler.isolation", sampler_arguments(), needs="sampler", example_share=0.5)
 def sampler_isolation(ctx: CheckContext, case: Case, n: int = 30) -> None:
     """Samplers share no state; returned configs never change; same seed, same sequence in
     another process (no salted ``hash()`` in the seed).

@@ -10,11 +10,12 @@ after ``2N`` chunks, for ``N`` past the window.
 from __future__ import annotations
 
 import torch
-from hypothesis import strategies as st
 
-from chunkattn._internal.checks.model import differs, model_of, run_forward, target_model_cases
+from chunkattn._internal.checks.model import differs, model_of, run_forward
+from chunkattn._internal.engine.cases import model_inputs
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.schema import Int, ListOf
 
 __all__ = [
     "check_bounded_state",
@@ -115,9 +116,7 @@ def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
 
 @register(
     "stream.equivalence",
-    lambda ctx: target_model_cases(
-        frames=st.integers(1, 60), cuts=st.lists(st.integers(0, 60), max_size=8)
-    ),
+    model_inputs(frames=Int(1, 60), cuts=ListOf(Int(0, 60), max_len=8)),
     needs="stream",
     example_share=0.4,
 )
@@ -128,9 +127,7 @@ def stream_equivalence(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "stream.latency",
-    lambda ctx: target_model_cases(
-        chunks=st.integers(1, 4), cuts=st.lists(st.integers(0, 80), max_size=8)
-    ),
+    model_inputs(chunks=Int(1, 4), cuts=ListOf(Int(0, 80), max_len=8)),
     needs="stream",
     example_share=0.3,
 )
@@ -142,7 +139,7 @@ def stream_latency(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "stream.bounded_state",
-    lambda ctx: target_model_cases(piece=st.integers(1, 12)),
+    model_inputs(piece=Int(1, 12)),
     needs="stream_state",
     example_share=0.2,
 )

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from hypothesis import strategies as st
 
-from chunkattn._internal.checks.model import check_output, target_model_cases
+from chunkattn._internal.checks.model import check_output
+from chunkattn._internal.engine.cases import LENGTHS, fields, model_inputs
 from chunkattn._internal.engine.limits import limited
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.schema import Int, ListOf, OneOf
 
 __all__ = [
     "OVERFIT_FACTOR",
@@ -373,13 +374,13 @@ def _fresh(ctx: CheckContext, case: Case) -> ModelTarget:
     return model
 
 
-def _lengths() -> st.SearchStrategy[list[int]]:
-    return st.lists(st.one_of(st.just(0), st.just(1), st.integers(0, 40)), min_size=1, max_size=3)
+#: a training batch: up to 3 rows, of length 0 and 1 among them
+_LENGTHS = ListOf(LENGTHS.item, max_len=3, min_len=1)
 
 
 @register(
     "model.grad_finite",
-    lambda ctx: target_model_cases(lengths=_lengths(), pad=st.integers(0, 8)),
+    model_inputs(lengths=_LENGTHS, pad=Int(0, 8)),
     needs=("model", "train"),
     example_share=0.1,
 )
@@ -390,7 +391,7 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
 
 @register(
     "model.grad_flow",
-    lambda ctx: target_model_cases(lengths=_lengths(), chunks=st.integers(2, 4)),
+    model_inputs(lengths=_LENGTHS, chunks=Int(2, 4)),
     needs=("model", "train"),
     example_share=0.1,
 )
@@ -399,17 +400,14 @@ def model_grad_flow(ctx: CheckContext, case: Case) -> None:
     check_grad_flow(_fresh(ctx, case), case["lengths"], case["chunks"], case["noise"])
 
 
-def _overfit_cases() -> st.SearchStrategy[Case]:
-    """A few model seeds and batches: a failing run costs hundreds of steps, so the space is
-    small and shrinking takes a handful of them, not dozens."""
-    return st.fixed_dictionaries(
-        {"seed": st.integers(0, 7), "noise": st.integers(0, 7), "chunks": st.sampled_from([2, 1])}
-    )
+#: a few model seeds and batches: a failing run costs hundreds of steps, so the space is small
+#: and shrinking takes a handful of them, not dozens
+_OVERFIT = fields(seed=Int(0, 7), noise=Int(0, 7), chunks=OneOf(2, 1))
 
 
 @register(
     "model.overfits",
-    lambda ctx: _overfit_cases(),
+    _OVERFIT,
     needs=("model", "train"),
     example_share=0.05,
 )

@@ -174,6 +174,9 @@ def _build_parser() -> _Parser:
     stream = sub.add_parser("stream-check", help="streaming equals the full forward; latency")
     stream.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
     stream.add_argument("--patches", type=int, default=256, help="stream length in patches")
+
+    explain = sub.add_parser("explain", help="a check's page: what it asserts, why, how to fix")
+    explain.add_argument("check", help="a check's name, e.g. mask.causality")
     return parser
 
 
@@ -190,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seeds": _seeds,
             "doctor": _doctor,
             "stream-check": _stream_check,
+            "explain": _explain,
         }[args.command]
         return handler(args)
     except (UsageError, ValueError, TypeError, OSError, *_database_lost()) as exc:
@@ -222,17 +226,14 @@ def _verify(args: argparse.Namespace) -> int:
 
     import torch
 
+    from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.commands.report import build_report, render_text
     from chunkattn._internal.engine.offload import offload
+    from chunkattn._internal.engine.profiles import active_profile_name, profile_settings
+    from chunkattn._internal.engine.registry import CheckContext
     from chunkattn._internal.engine.runner import run_checks
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn.testing import (
-        CHECKS,
-        CheckContext,
-        active_profile_name,
-        load_target,
-        profile_settings,
-    )
+    from chunkattn._internal.engine.target import load_target
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)
@@ -393,8 +394,9 @@ def _seeds(args: argparse.Namespace) -> int:
 
 def _validate_case(name: str, case: dict[str, Any]) -> None:
     """A new seed must at least be runnable: its keys must be what the check reads."""
-    from chunkattn._internal.engine.case_schema import validate
-    from chunkattn.testing import CHECKS, CheckContext, CheckFailure, builtin_targets
+    from chunkattn._internal.checks import CHECKS
+    from chunkattn._internal.engine.registry import CheckContext, CheckFailure, validate
+    from chunkattn._internal.engine.target import builtin_targets
 
     if name not in CHECKS:
         raise ConfigError(f"unknown check; known: {', '.join(CHECKS)}", key=name)
@@ -430,6 +432,12 @@ def _stream_check(args: argparse.Namespace) -> int:
     from chunkattn._internal.commands.stream_check import run_stream_check
 
     return run_stream_check(load_config(args.config), patches=args.patches)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from chunkattn._internal.commands.explain import main as explain
+
+    return explain(args.check)
 
 
 if __name__ == "__main__":

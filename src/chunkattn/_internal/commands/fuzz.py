@@ -34,12 +34,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from chunkattn._internal.checks import CHECKS
 from chunkattn._internal.commands.report import result_line
 from chunkattn._internal.engine.database import DatabaseLost, open_database, screen_failures
 from chunkattn._internal.engine.limits import TargetTimeout
-from chunkattn._internal.engine.runner import run_check
+from chunkattn._internal.engine.profiles import profile_settings
+from chunkattn._internal.engine.registry import CheckContext
+from chunkattn._internal.engine.runner import CheckResult, run_check
 from chunkattn._internal.engine.seeds import add_seed, format_seeds
-from chunkattn.testing import CHECKS, CheckContext, CheckResult, load_target, profile_settings
+from chunkattn._internal.engine.target import load_target
 
 __all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
 

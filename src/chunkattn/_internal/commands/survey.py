@@ -42,12 +42,14 @@ def survey_adapter(
     each check runs.
     """
     from chunkattn import adapters
+    from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.contract.loader import load_config
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
+    from chunkattn._internal.engine.profiles import profile_settings
+    from chunkattn._internal.engine.registry import CheckContext
     from chunkattn._internal.engine.runner import run_checks
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn._internal.engine.target import TargetError
-    from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
+    from chunkattn._internal.engine.target import TargetError, load_target
 
     module = adapters.load(name)
     kind = adapters.kind(name)
@@ -115,9 +117,10 @@ def run_survey(
     from rich.table import Table
 
     from chunkattn import adapters as registry
+    from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.engine.profiles import profile_settings
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn.testing import CHECKS, profile_settings
 
     profile_settings(profile)  # an unknown profile is a usage error before anything runs
     if not any(name_matches(name, select) for name in CHECKS):

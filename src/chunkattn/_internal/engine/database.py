@@ -8,7 +8,7 @@ case}`` as JSON under one key), which any later run replays as an explicit examp
 strategies, and which ``chunkattn seeds export`` turns into regression seeds.
 
 Whoever can write to the database can write a case, so a stored entry is replayed only if it fits
-its check's case schema (:mod:`chunkattn._internal.engine.case_schema`): any other is set aside, never run,
+its check's case schema (declared with it: :mod:`chunkattn._internal.engine.cases`): any other is set aside, never run,
 and :func:`screen_failures` says how many and why.
 
 A database that cannot be reached, or goes away in the middle of a run, raises
@@ -191,7 +191,7 @@ class StoredFailures:
 
 def _problem(value: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The entry stored as ``value`` and None, or None and why it may not be replayed."""
-    from chunkattn._internal.engine.case_schema import validate
+    from chunkattn._internal.engine.registry import validate
 
     try:
         entry = json.loads(value)

@@ -16,27 +16,33 @@ from hypothesis import strategies as st
 
 from chunkattn._internal.contract.config import ChunkedAttentionSettings, ModelSettings
 from chunkattn._internal.contract.core import ChunkConfig
+from chunkattn._internal.engine.cases import fields
 from chunkattn._internal.engine.model_target import ModelTarget
+from chunkattn._internal.engine.schema import Int, ListOf, Optional
 from chunkattn._internal.impl.model import BACKENDS, TransformerModel
 
-__all__ = ["build_model", "chunkattn_model", "model_cases"]
+__all__ = ["MODEL_CASES", "build_model", "chunkattn_model", "model_cases"]
 
 Case = dict[str, Any]
 
 
-@st.composite
-def model_cases(draw, max_depth: int = 3) -> Case:
-    """Small models over the corners: depth, chunk size, context (0 and None), patching."""
-    return {
-        "depth": draw(st.integers(1, max_depth)),
-        "chunk_size": draw(st.integers(1, 4)),
-        "context_chunks": draw(st.one_of(st.none(), st.integers(0, 2))),
-        "samples_per_patch": draw(st.integers(1, 3)),
-        "features": draw(st.integers(3, 6)),
-        "n_heads": draw(st.integers(1, 2)),
-        "seed": draw(st.integers(0, 2**16)),
-        "lengths": draw(st.lists(st.integers(0, 30), min_size=1, max_size=4)),
-    }
+#: small models over the corners: depth, chunk size, context (0 and None), patching, and a
+#: batch's lengths (the white-box checks' cases)
+MODEL_CASES = fields(
+    depth=Int(1, 3),
+    chunk_size=Int(1, 4),
+    context_chunks=Optional(Int(0, 2)),
+    samples_per_patch=Int(1, 3),
+    features=Int(3, 6),
+    n_heads=Int(1, 2),
+    seed=Int(0, 2**16),
+    lengths=ListOf(Int(0, 30), max_len=4, min_len=1),
+)
+
+
+def model_cases() -> st.SearchStrategy[Case]:
+    """The strategy of :data:`MODEL_CASES`."""
+    return MODEL_CASES.strategy()
 
 
 def build_model(

@@ -1,13 +1,31 @@
-"""The named-check registry: one definition per invariant, shared by pytest, the CLI and seeds.
+"""The named-check registry: one declaration per invariant, shared by pytest, the CLI and seeds.
 
-A :class:`Check` is a name, a strategy of *cases* (flat dicts), and ``run(ctx, case)`` that raises
-:class:`CheckFailure` when the invariant does not hold for that case. pytest wraps it in
-``@given``; ``chunkattn verify`` runs the same pair through :mod:`chunkattn._internal.engine.runner`;
+A check is one function, declared where it is written::
+
+    @register("mask.causality", mask_geometry(), needs="mask")
+    def mask_causality(ctx: CheckContext, case: Case) -> None:
+        '''No key in a later chunk is visible.
+
+        ## What it asserts
+        ...
+        '''
+
+The decorator's arguments are everything else about it: its name (the family is the part before
+the dot), its :class:`~chunkattn._internal.engine.cases.Cases` (the strategy of both scopes and
+the schema of a stored case, declared together), the capabilities it needs of a target, and its
+share of a profile's examples; the docstring is its documentation (its first line the summary,
+the rest the page ``chunkattn explain NAME`` prints). ``run(ctx, case)`` raises
+:class:`CheckFailure` when the invariant does not hold. pytest wraps it in ``@given``;
+``chunkattn verify`` runs the same pair through :mod:`chunkattn._internal.engine.runner`;
 regression seeds replay stored cases through the same ``run``.
+
+Check modules are found by discovery (:mod:`chunkattn._internal.checks`): a new check needs no
+line anywhere else.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,17 +34,21 @@ from hypothesis import strategies as st
 
 from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.loader import load_config
-from chunkattn._internal.engine.target import Target
+from chunkattn._internal.engine.cases import Cases
+from chunkattn._internal.engine.schema import Schema, shown
+from chunkattn._internal.engine.target import CAPABILITIES, Target
 
 __all__ = [
     "CHECKS",
     "FAMILIES",
+    "Case",
     "Check",
     "CheckContext",
     "CheckFailure",
     "fail",
     "order_checks",
     "register",
+    "validate",
 ]
 
 
@@ -55,9 +77,14 @@ Case = dict[str, Any]
 
 @dataclass(frozen=True)
 class Check:
+    """One named check, as its declaration gave it."""
+
     name: str
+    #: what it asserts, in one line (the docstring's first line)
     summary: str
-    strategy: Callable[[CheckContext], st.SearchStrategy[Case]]
+    #: its page: the whole docstring, dedented (``chunkattn explain NAME``)
+    doc: str
+    cases: Cases
     run: Callable[[CheckContext, Case], None]
     #: capabilities the target must have (see :data:`~chunkattn._internal.engine.target.CAPABILITIES`)
     needs: tuple[str, ...]
@@ -65,6 +92,22 @@ class Check:
     example_share: float = 1.0
     #: not run on the naive reference (the check compares against it)
     not_on_reference: bool = False
+    #: the module that declares it (``chunkattn explain`` says where to read it)
+    module: str = ""
+
+    @property
+    def family(self) -> str:
+        """The part of the name before the dot: ``mask``, ``ceil``, ``sampler``, ``model`` ..."""
+        return self.name.split(".")[0]
+
+    @property
+    def schema(self) -> Schema:
+        """What a stored case of this check may hold."""
+        return self.cases.schema
+
+    def strategy(self, wide: bool = False) -> st.SearchStrategy[Any]:
+        """The cases a pytest run draws (``wide``: a campaign's, deeper where it differs)."""
+        return self.cases.strategy(wide)
 
     @property
     def exhaustive(self) -> bool:
@@ -103,24 +146,46 @@ def order_checks() -> None:
 
 def register(
     name: str,
-    strategy: Callable[[CheckContext], st.SearchStrategy[Case]],
+    cases: Cases,
     *,
     needs: str | tuple[str, ...] = "mask",
     example_share: float = 1.0,
     not_on_reference: bool = False,
 ) -> Callable[[Callable[[CheckContext, Case], None]], Callable[[CheckContext, Case], None]]:
-    """Register ``run`` as the check ``name``; its docstring's first line is the summary.
+    """Declare ``run`` as the check ``name`` drawing from ``cases``; its docstring is its
+    documentation (the first line the summary).
 
     ``needs``: the target capabilities it runs on — ``"mask"``, ``"sampler"``, ``"model"``,
-    ``"own"`` (chunkattn's own config and model code), or a tuple of them.
+    ``"stream"``, ``"stream_state"``, ``"train"``, ``"own"`` (chunkattn's own config and model
+    code), or a tuple of them.
     """
     needs = (needs,) if isinstance(needs, str) else tuple(needs)
+    family, dot, rest = name.partition(".")
+    if not (family and dot and rest) or not name.replace(".", "").replace("_", "").isalnum():
+        raise ValueError(f"check name {name!r}: expected FAMILY.NAME (letters, digits, '_')")
+    unknown = [n for n in needs if n not in CAPABILITIES]
+    if unknown:
+        raise ValueError(f"check {name}: unknown needs {unknown}; known: {', '.join(CAPABILITIES)}")
+    if not isinstance(cases, Cases):
+        raise TypeError(f"check {name}: cases must be a Cases (chunkattn._internal.engine.cases)")
 
     def decorator(run: Callable[[CheckContext, Case], None]):
         if name in CHECKS:
             raise ValueError(f"check {name} registered twice")
-        summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else name
-        CHECKS[name] = Check(name, summary, strategy, run, needs, example_share, not_on_reference)
+        doc = inspect.cleandoc(run.__doc__ or "") or name
+        summary = doc.splitlines()[0]
+        CHECKS[name] = Check(
+            name, summary, doc, cases, run, needs, example_share, not_on_reference, run.__module__
+        )
         return run
 
     return decorator
+
+
+def validate(check: str, case: Any) -> str | None:
+    """Why ``case`` may not be run as a case of ``check`` (one line), or None if it fits."""
+    if not CHECKS:
+        raise RuntimeError("no check is loaded: import chunkattn._internal.checks first")
+    if check not in CHECKS:
+        return f"unknown check {shown(check)}"
+    return CHECKS[check].schema.problem(case)

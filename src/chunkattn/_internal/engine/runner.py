@@ -202,7 +202,7 @@ def _explore(
     examples = max(1, round(profile.max_examples * check.example_share))
     test = settings(
         profile, max_examples=examples, report_multiple_bugs=False, verbosity=Verbosity.quiet
-    )(given(check.strategy(ctx).map(ctx.target.pin))(prop))
+    )(given(check.strategy(ctx.wide).map(ctx.target.pin))(prop))
     try:
         test()
     except BudgetSpent:

@@ -4,7 +4,7 @@ chunkattn ships its own file (the SPEC's worked examples and known traps); a pro
 (``--seeds FILE``, ``CHUNKATTN_SEEDS``, or ``chunkattn-seeds.yaml`` in the working directory).
 A failing property can be recorded into the project file (``chunkattn seeds add`` or pytest's
 ``--record-seeds``), so a bug found once stays found. Every case must fit its check's case schema
-(:mod:`chunkattn._internal.engine.case_schema`); one that does not is an error naming the file, the check
+(declared with it: :mod:`chunkattn._internal.engine.cases`); one that does not is an error naming the file, the check
 and the key.
 """
 
@@ -19,8 +19,7 @@ from typing import Any
 import yaml
 
 from chunkattn._internal.contract.config import ConfigError
-from chunkattn._internal.engine.case_schema import validate
-from chunkattn._internal.engine.registry import CHECKS, Case
+from chunkattn._internal.engine.registry import CHECKS, Case, validate
 
 __all__ = [
     "DEFAULT_PROJECT_SEEDS",

@@ -39,7 +39,7 @@ __all__ = [
 #: Patch durations seen in the field (seconds); most of them drift under float division.
 TIMESTEPS = (0.01, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12, 0.15, 0.16, 0.2)
 
-# The bounds of the strategies below. The case schemas (:mod:`chunkattn._internal.engine.case_schema`)
+# The bounds of the strategies below. The case schemas (declared with it: :mod:`chunkattn._internal.engine.cases`)
 # are built from the same constants: a stored case outside them is never replayed.
 
 #: decimal patch durations drawn besides :data:`TIMESTEPS` (seconds, as written)

@@ -108,8 +108,9 @@ def _activate(config: pytest.Config) -> list:
     if _TARGETS in config.stash:
         return config.stash[_TARGETS]
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
+    from chunkattn._internal.engine.profiles import active_profile_name
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn.testing import TargetError, active_profile_name, builtin_targets, load_target
+    from chunkattn._internal.engine.target import TargetError, builtin_targets, load_target
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
@@ -177,7 +178,7 @@ def chunkattn_config():
 @pytest.fixture
 def check_ctx(request: pytest.FixtureRequest, chunkattn_config):
     """The target under test for a named check (parametrized by the plugin)."""
-    from chunkattn.testing import CheckContext
+    from chunkattn._internal.engine.registry import CheckContext
 
     target = request.param
     check = getattr(request.function, "chunkattn_check", None)

@@ -75,7 +75,7 @@ def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
         # chunkattn stored beside them replay anywhere, as explicit examples
         profile = settings(profile, database=database)
         replays += [case for case in stored_cases(database, name) if case not in replays]
-    wrapped = given(case=check.strategy(None))(test)
+    wrapped = given(case=check.strategy())(test)
     for case in reversed(replays):
         wrapped = example(case=case)(wrapped)
     wrapped = settings(profile, max_examples=examples)(wrapped)

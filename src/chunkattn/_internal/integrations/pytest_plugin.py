@@ -107,11 +107,13 @@ def _activate(config: pytest.Config) -> list:
     """Load the targets once per process (and, on an xdist worker, use one torch thread)."""
     if _TARGETS in config.stash:
         return config.stash[_TARGETS]
+    from chunkattn._internal.checks import load_checks
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
     from chunkattn._internal.engine.profiles import active_profile_name
     from chunkattn._internal.engine.seeds import load_seeds
     from chunkattn._internal.engine.target import TargetError, builtin_targets, load_target
 
+    load_checks()  # the seeds and the database's entries are screened against the checks
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
 

@@ -2,7 +2,7 @@
 plain torch and no chunkattn code: each correct conformer's stream equals its own forward for
 any split, emits each chunk as soon as its frames and declared look-ahead are in, keeps a
 bounded state when every layer is windowed, and depends on exactly the input chunks its
-declaration (SPEC 9.1: ``left_reach``, ``lookahead_frames``, per-layer ``context_chunks``)
+declaration (docs/contract.md: What a model declares it reaches: ``left_reach``, ``lookahead_frames``, per-layer ``context_chunks``)
 allows. These are the ground truths the ``model.*`` and ``stream.*`` checks are judged against;
 every bug module names the check that must catch it and says where in the field it comes from."""
 
@@ -45,7 +45,7 @@ def _forward(t, x: torch.Tensor) -> torch.Tensor:
 
 
 def _expected(t, c: int, j: int) -> bool:
-    """SPEC 9.1: ``c - sum(L_i + ceil(reach / C)) <= j <= c + ceil(R / (C * S))``, and a causal
+    """docs/contract.md: What a model declares it reaches: ``c - sum(L_i + ceil(reach / C)) <= j <= c + ceil(R / (C * S))``, and a causal
     front end's look back ``B`` once more: ``- ceil(B / (C * S))`` on the left."""
     size, frames = t.chunk_size, t.chunk_size * t.samples_per_patch
     if j > c + math.ceil(t.lookahead_frames / frames):

@@ -1,4 +1,4 @@
-"""The declared geometry of a model target (SPEC 9.1), against a naive token-level reference.
+"""The declared geometry of a model target (docs/contract.md: What a model declares it reaches), against a naive token-level reference.
 
 :meth:`ModelTarget.expected_dependence` is the chunk-level formula
 ``c - sum(L_i + ceil(left_reach / C)) <= j <= c + ceil(lookahead_frames / (C*S))``. Here the

@@ -1,5 +1,5 @@
 """The model adapters build the libraries' real models and hold them to the geometry their
-configs claim (SPEC 9.1, measured with chunkattn's own check functions); what chunkattn found in them is still reported
+configs claim (docs/contract.md: What a model declares it reaches, measured with chunkattn's own check functions); what chunkattn found in them is still reported
 (README, "What chunkattn found in the field"), so a fix upstream shows up as a change; and a
 model entry of the survey gives the verdict ``chunkattn verify --model`` gives."""
 

@@ -1,4 +1,4 @@
-"""The README's "Use it from your own repository", done as a user would: in a scratch repository
+"""The manual's "Use it from your own repository" (docs/own-repo.md), done as a user would: in a scratch repository
 outside this checkout, with the installed plugin and nothing of this repository's conftest."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ MODELS = ROOT / "tests" / "models"
 
 
 def _block(marker: str) -> str:
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
+    page = (ROOT / "docs" / "own-repo.md").read_text()
+    block = page.split(f"<!-- {marker} -->")[1].split(f"<!-- /{marker} -->")[0]
     return block.split("\n", 2)[2].rsplit("```", 1)[0]
 
 

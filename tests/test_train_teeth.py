@@ -1,4 +1,4 @@
-"""The training-health checks (SPEC section 9.2) have teeth: every catalogued training bug
+"""The training-health checks (docs/contract.md: The training side) have teeth: every catalogued training bug
 (tests/models/train_bug_*.py) passes every forward and streaming check and is caught by the check
 it names, through ``--model`` as a user would run it, by ``verify`` and ``doctor --model`` alike
 (both naming the parameters); the healthy models (frozen on purpose, dropout, a training forward

@@ -1,4 +1,4 @@
-"""The contract's variant ``within_chunk="causal"`` (SPEC section 11, Llama 4's chunked
+"""The contract's variant ``within_chunk="causal"`` (docs/contract.md: Adapters, Llama 4's chunked
 attention): the naive reference draws it right, and a target module must name it exactly."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""A correct ``within_chunk="causal"`` implementation (Llama 4's chunked attention, SPEC section
-11) in a torch style: a lower-triangular mask cut on the left at the first key of chunk
+"""A correct ``within_chunk="causal"`` implementation (Llama 4's chunked attention, the
+contract's causal variant) in a torch style: a lower-triangular mask cut on the left at the first key of chunk
 ``qc - L`` (in token units), mask-only, with chunkattn's own ``ChunkConfig``, and caches keyed
 by device that hand out clones."""
 

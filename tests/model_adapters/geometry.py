@@ -20,7 +20,7 @@ from chunkattn._internal.engine.registry import CheckFailure
 
 
 def dependency_problems(model: Any, seed: int = 0) -> list[str]:
-    """Where the measured chunk dependence differs from the SPEC 9.1 formula."""
+    """Where the measured chunk dependence differs from docs/contract.md: What a model declares it reaches formula."""
     claims = model_claims(as_model_target(model))
     if claims.error is not None:
         return [claims.error]

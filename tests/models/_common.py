@@ -257,7 +257,7 @@ Encoder.stream_class = Stream
 
 
 def target(model: Encoder, *, with_stream: bool = True) -> SimpleNamespace:
-    """The object a model target exposes (SPEC section 9)."""
+    """The object a model target exposes (docs/contract.md: Model targets)."""
     return SimpleNamespace(
         forward=model.forward,
         features=model.features,

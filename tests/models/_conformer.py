@@ -387,7 +387,7 @@ Encoder.stream_class = Stream
 
 
 def target(model: Encoder, **overrides) -> SimpleNamespace:
-    """The model target (SPEC sections 9 and 9.1), every attribute declared from the config."""
+    """The model target (docs/contract.md: Model targets; What a model declares it reaches), every attribute declared from the config."""
     c = model.config
     attrs = {
         "forward": model.forward,

@@ -132,5 +132,5 @@ Encoder.stream_class = _common.Stream
 
 
 def target(model: Encoder, **extra) -> SimpleNamespace:
-    """The model target (SPEC sections 9 and 9.2): the shared one plus ``module``."""
+    """The model target (docs/contract.md: Model targets; The training side): the shared one plus ``module``."""
     return SimpleNamespace(**vars(_common.target(model)), module=model.module, **extra)

@@ -6,7 +6,7 @@ outputs cut off, as ESPnet's and NeMo's ``CausalConv1D``), attention through
 ``F.scaled_dot_product_attention`` with an additive mask that carries an ALiBi distance bias.
 
 Its stream keeps no cache at all: it holds the frames of the chunks the next output can still
-depend on (``sum(L_i + ceil((K-1)/C))`` chunks, SPEC 9.1's left bound) and reruns the forward
+depend on (``sum(L_i + ceil((K-1)/C))`` chunks, docs/contract.md: What a model declares it reaches left bound) and reruns the forward
 on them once a chunk's frames and its ``R`` right-context frames are in; the attention bias is
 relative, so the rerun is exact. The state is the frames held."""
 

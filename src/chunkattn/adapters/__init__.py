@@ -1,4 +1,4 @@
-"""The field's attention masks as targets (SPEC section 11).
+"""The field's attention masks as targets (docs/contract.md: Adapters).
 
 Each adapter is a target module (``chunkattn verify --impl chunkattn.adapters.NAME``) that calls
 the installed library's own code and reads its answer back into the contract's form — never a
@@ -13,7 +13,7 @@ flash-attention, Hugging Face) onto ``ChunkConfig`` and wraps a user's own mask 
 written in one of them.
 
 Model adapters (``model_*`` modules, ``KIND = "model"``) build a library's real model from a
-small random-initialized config and map it onto the model-target protocol (SPEC sections 9,
+small random-initialized config and map it onto the model-target protocol (docs/contract.md: Model targets,
 9.1): ``chunkattn verify --model chunkattn.adapters.MODULE:FACTORY``. Each module lists its
 factories in ``FACTORIES`` (name -> variant, mapping); :data:`MODEL_ADAPTERS` names them.
 

@@ -2,7 +2,7 @@
 and the key-padding mask of a ``lengths`` vector.
 
 A model adapter builds the library's real model from a small config and maps the config onto
-the model-target protocol (SPEC sections 9 and 9.1); nothing here computes attention.
+the model-target protocol (docs/contract.md: Model targets; What a model declares it reaches); nothing here computes attention.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Hugging Face transformers' decoders with windowed or chunked layers, as model targets
-(SPEC sections 9, 9.1 and 11): Mistral, Qwen2, Gemma 3 and Llama 4's text model, built from
+(docs/contract.md: Model targets; What a model declares it reaches; Adapters): Mistral, Qwen2, Gemma 3 and Llama 4's text model, built from
 small random-initialized configs (no download), each under the attention implementations that
 run on the CPU (``eager``, ``sdpa``, ``flex_attention``), with the library's own
 ``DynamicCache`` as the stream.
@@ -13,7 +13,7 @@ right-padding ``attention_mask``. A sliding window of ``W`` tokens counts the cu
 layer is ``C = 1``, ``L = W - 1``; a full layer is ``L = None``. Llama 4's chunked layers
 (``attention_chunk_size = C``, ``chunked_overlay``) see their own chunk up to the query and no
 earlier chunk: ``L = 0`` with ``within_chunk = "causal"``; its NoPE layers are full.
-Mixed stacks declare ``context_chunks`` per layer (SPEC 9.1).
+Mixed stacks declare ``context_chunks`` per layer (docs/contract.md: What a model declares it reaches).
 Stream: one ``DynamicCache(config=...)`` fed each piece with its absolute ``position_ids``; the
 tokens the cache holds (summed over layers) are its ``state_size``. transformers gives sliding
 and chunked layers a ``DynamicSlidingWindowLayer`` that keeps ``W - 1`` tokens (its docstring:

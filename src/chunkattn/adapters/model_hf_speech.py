@@ -1,4 +1,4 @@
-"""Hugging Face transformers' streaming speech encoders as model targets (SPEC sections 9, 9.1
+"""Hugging Face transformers' streaming speech encoders as model targets (docs/contract.md: Model targets; What a model declares it reaches
 and 11): SeamlessM4T v2's conformer speech encoder and Phi-4-multimodal's audio encoder, built
 from small random-initialized configs (no download).
 
@@ -23,7 +23,7 @@ token, ``samples_per_patch = 8``), then conformer blocks whose attention is limi
 chunk; the depthwise convolution is causal (padding ``K - 1``, the right ``K - 1`` outputs cut):
 ``left_reach = kernel_size - 1``. The front end reads frames ``8t - 7 .. 8t + 7`` for token
 ``t``: nothing past its patch (``lookahead_frames = 0``), but 7 frames into the previous token:
-``lookbehind_frames = 7`` (chunkattn's extension of SPEC 9.1 for such a front end).
+``lookbehind_frames = 7`` (chunkattn's extension of the declarations for such a front end).
 ``lengths`` become its frame ``mask``.
 """
 

@@ -1,5 +1,5 @@
 """lucidrains' local-attention (``LocalAttention`` and ``LocalTransformer``) as model targets
-(SPEC sections 9, 9.1 and 11).
+(docs/contract.md: Model targets; What a model declares it reaches; Adapters).
 
 Library: ``local-attention`` (public API: ``local_attention.LocalAttention``,
 ``local_attention.LocalTransformer``; its ``forward(..., cache=, return_cache=True)`` is the

@@ -1,4 +1,4 @@
-"""x-transformers' local attention as a model target (SPEC sections 9, 9.1 and 11).
+"""x-transformers' local attention as a model target (docs/contract.md: Model targets; What a model declares it reaches; Adapters).
 
 Library: ``x-transformers`` (public API: ``ContinuousTransformerWrapper``, ``Decoder`` and
 its ``attn_max_attend_past``; the cache is the ``LayerIntermediates`` that

@@ -1,4 +1,4 @@
-"""The ``ceil.*`` checks (SPEC sections 2 and 4): the exact context formula, through the
+"""The ``ceil.*`` checks (docs/contract.md: The mask; the named checks): the exact context formula, through the
 target's sampler with degenerate ranges (and its ``context_chunks_for``, if it has one)."""
 
 from __future__ import annotations
@@ -50,7 +50,56 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
 
 @register("ceil.exact", ceil_decimals(), needs="sampler")
 def ceil_exact(ctx: CheckContext, case: Case) -> None:
-    """The formula, exact, through the sampler with degenerate ranges."""
+    """The sampler computes context_chunks = ceil(context_sec / timestep / chunk_size) exactly.
+
+    ## What it asserts
+    The contract's context formula is computed on the decimal values as written: each float `x` is
+    read as `Fraction(repr(x))`, so `0.56 / 0.08 / 1` is exactly 7 (see
+    [the context formula](../contract.md#the-context-formula)). The check builds the target's
+    `ChunkConfigSampler` with degenerate ranges (`chunk_size_min == chunk_size_max == C`,
+    `context_sec_min == context_sec_max == s`, both probabilities 1.0), so every draw must be
+    `ChunkConfig(C, ceil(s / ts / C))`; it draws three times, and also calls the target's
+    `context_chunks_for(s, ts, C)` if the module has one. Every value must equal the exact answer.
+    Inputs are aimed at the traps: `C` from 1 to 32, patch durations from the field (0.01 to 0.2 s)
+    or any 3-decimal value in 0.001..0.5 s, and contexts that are exact multiples of `C * ts` where
+    plain float division drifts above or below the integer, exact boundaries, one decimal unit off a
+    boundary (2nd to 12th decimal), the very next float beside a boundary, and free decimals.
+
+    ## Why it matters
+    `context_sec` is what the config promises; `L` is what the mask uses. Plain float division puts
+    `0.56 / 0.08` at `7.000000000000001`, whose ceil is 8: one chunk of left context more than the
+    exact answer, so the model trains with more history than its stream will keep, and the eval
+    config differs from the one the paper reports. A tolerance "fix" (`ceil(x - 1e-9)`, rounding to
+    6 decimals) breaks the other side: a context a hair past a boundary gets one chunk too few.
+
+    ## Example failure
+    ```
+    FAIL  ceil.exact  1 examples  counterexample: {'context_sec': 0.56,
+      'timestep_duration_sec': 0.08, 'chunk_size': 1}  regression seed failed:
+      ceil(0.56 / 0.08 / 1) gave 8, exact is 7
+    ```
+    The classic float trap: plain division drifts just above 7.
+
+    ## Catches
+    - `tests/impls/bug_float_ceil.py` — plain float division: `0.56/0.08/1` gives 8, not 7.
+    - `tests/impls/bug_ceil_epsilon.py` — float drift "fixed" with `ceil(x - 1e-9)`: one chunk short
+      a hair past a boundary.
+    - `tests/impls/bug_tolerant_ceil.py` — float division "fixed" by rounding to 6 decimals before
+      `ceil`: one chunk short whenever the context is a hair over a boundary.
+
+    ## How to fix
+    Compute on exact rationals of the decimal strings, never with a tolerance:
+
+    ```python
+    import math
+    from fractions import Fraction
+
+    def context_chunks_for(context_sec, timestep_duration_sec, chunk_size):
+        ratio = Fraction(repr(context_sec)) / Fraction(repr(timestep_duration_sec)) / chunk_size
+        return math.ceil(ratio)
+    ```
+    `chunkattn.context_chunks_for` is this function; importing it is the simplest fix.
+    """
     want = reference_context_chunks(
         case["context_sec"], case["timestep_duration_sec"], case["chunk_size"]
     )
@@ -64,7 +113,47 @@ def ceil_exact(ctx: CheckContext, case: Case) -> None:
 
 @register("ceil.coverage", ceil_decimals(), needs="sampler")
 def ceil_coverage(ctx: CheckContext, case: Case) -> None:
-    """Enough context and not one chunk too many: L*C*ts >= s and (L-1)*C*ts < s."""
+    """L chunks cover context_sec and L-1 do not: L*C*ts >= s and (L-1)*C*ts < s, exactly.
+
+    ## What it asserts
+    The two inequalities that define the ceiling, checked on exact decimals rather than against a
+    computed answer: for the `L` the target's sampler draws (with degenerate ranges, as in
+    [`ceil.exact`](ceil.exact.md)) and its `context_chunks_for` if it has one, `L * C * ts >= s`
+    (enough context) and `(L - 1) * C * ts < s` (not one chunk too many), where `s`, `ts` are read
+    as `Fraction(repr(x))`. Inputs as for `ceil.exact`: boundaries where float division drifts,
+    exact multiples (0 s included), values a decimal step or one float off a boundary.
+
+    ## Why it matters
+    The two failure directions have different costs. Too little context (`int()` truncation,
+    `round()`) trains and evaluates the model with less history than the config claims, and the
+    reported latency/context trade-off is wrong. One chunk too many (`floor + 1`, which is wrong at
+    every exact multiple, `0 s` included) makes every stream keep a chunk more than it needs and
+    widens the receptive field. The message says which inequality broke.
+
+    ## Example failure
+    ```
+    FAIL  ceil.coverage  1 examples  counterexample: {'context_sec': 0.58,
+      'timestep_duration_sec': 0.08, 'chunk_size': 1}  regression seed failed: 7 chunks cover
+      0.56 s < context_sec 0.58
+    ```
+    `int(0.58 / 0.08)` is 7, and 7 chunks of 0.08 s are 0.56 s, short of the 0.58 s configured.
+
+    ## Catches
+    - `tests/impls/bug_floor_context.py` — `int()` truncation: one chunk short of the context.
+    - `tests/impls/bug_round_context.py` — `round()` instead of `ceil`: too little context whenever
+      the ratio rounds down.
+    - `tests/impls/bug_floor_plus_one.py` — ceil written as `floor + 1`: one chunk too many at every
+      exact multiple of the chunk duration, 0 s included.
+
+    ## How to fix
+    Use a real ceiling on exact values, as in [`ceil.exact`](ceil.exact.md):
+
+    ```python
+    L = math.ceil(Fraction(repr(context_sec)) / Fraction(repr(ts)) / chunk_size)
+    ```
+    `math.floor(x) + 1` equals `math.ceil(x)` only when `x` is not an integer; `int(x)` and
+    `round(x)` are not ceilings at all.
+    """
     seconds = Fraction(repr(case["context_sec"]))
     span = Fraction(repr(case["timestep_duration_sec"])) * case["chunk_size"]
     for got in _degenerate_draws(ctx, case):
@@ -107,9 +196,44 @@ def small_scope_ceil_cases(max_hundredths: int = 1000, max_chunk: int = 20):
     example_share=0.0,
 )
 def ceil_small_scope(ctx: CheckContext, case: Case) -> None:
-    """Exhaustive over a decimal grid: contexts 0.00-10.00 s by 0.01, timesteps 0.01, 0.02,
-    0.04, 0.08 and 0.1 s, C <= 20 (every C at every boundary), through the sampler with
-    degenerate ranges."""
+    """The exact formula holds on the whole 0.01 s grid: contexts 0..10 s, five timesteps, every C <= 20.
+
+    ## What it asserts
+    Exhaustively, not by sampling: for every context from 0.00 s to 10.00 s in steps of 0.01 s,
+    with each timestep 0.01, 0.02, 0.04, 0.08 and 0.1 s, the target's sampler with degenerate ranges
+    (as in [`ceil.exact`](ceil.exact.md)) draws `L = ceil(context / ts / C)`, exact. At each grid
+    context one `C` (rotating through 1..20) is tried, and every `C` from 1 to 20 wherever the
+    ratio `context / (ts * C)` is a whole number, the boundaries where float division can land on
+    the wrong side. The expected answer is integer arithmetic on hundredths, independent of any
+    `Fraction` code. One example runs the whole grid under one time limit, in every profile but
+    `seeds`.
+
+    ## Why it matters
+    A formula that is right at the worked examples and wrong at one boundary (a rounding "fix"
+    tuned on 0.56 s, a lookup table for common durations) passes random sampling by luck, and the
+    boundary it misses is often exactly the `context_sec` someone configures: round numbers of
+    seconds with round patch durations. Walking the grid people type finds it without luck.
+
+    ## Example failure
+    ```
+    FAIL  ceil.small_scope  2 examples  counterexample: {'max_hundredths': 1000,
+      'max_chunk_size': 20}  ceil(0.07 / 0.01 / 1) gave 8, exact is 7
+    ```
+    Plain float division (`tests/impls/bug_float_ceil.py`): the first grid point where the answer
+    differs is 0.07 s of 0.01 s patches, `0.07 / 0.01 == 7.000000000000001`.
+
+    ## Catches
+    No catalogue module names it first: the seeded ceil bugs are caught by
+    [`ceil.exact`](ceil.exact.md) or [`ceil.coverage`](ceil.coverage.md) on their regression seeds,
+    and plain float division (`tests/impls/bug_float_ceil.py`) fails this grid too. A tolerance of
+    a few decimals (`tests/impls/bug_tolerant_ceil.py`) passes it: the grid has two decimals, so
+    only `ceil.exact`'s values a hair off a boundary catch that one. It exists for a formula wrong
+    only at some boundaries of the common grid (a table, a fast path for common durations).
+
+    ## How to fix
+    As for [`ceil.exact`](ceil.exact.md): compute `ceil(Fraction(repr(s)) / Fraction(repr(ts)) / C)`
+    with no tolerance, no table and no special case.
+    """
     with bulk_context(ctx, "ceil.small_scope over the grid") as bulk:
         _small_scope(bulk, case)
 

@@ -1,4 +1,4 @@
-"""The ``model.*`` checks (SPEC sections 5 and 9).
+"""The ``model.*`` checks (docs/contract.md: chunkattn's own model; Model targets).
 
 The black-box ones run on any model target (:mod:`chunkattn._internal.engine.model_target`): a
 ``forward(x, lengths)`` and the geometry it claims. Hypothesis draws the model's seed, the inputs,
@@ -8,7 +8,7 @@ plain function of a :class:`ModelTarget`, so a user can call it from their own t
     from chunkattn._internal.checks.model import check_receptive_field
     check_receptive_field(my_model_target, in_chunk=2)
 
-The geometry a check holds the model to is what the model declares (SPEC 9.1): chunked
+The geometry a check holds the model to is what the model declares (docs/contract.md: What a model declares it reaches): chunked
 attention (``C``, ``L`` per layer, ``within_chunk``) plus what its convolutions reach left
 (``left_reach``) and its front end reads ahead (``lookahead_frames``); see
 :meth:`ModelTarget.expected_dependence`. The white-box checks of chunkattn's own model are in
@@ -320,8 +320,55 @@ def model_of(ctx: CheckContext, case: Case) -> ModelTarget:
     example_share=0.3,
 )
 def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
-    """Changing input in later chunks (past the declared lookahead) never changes earlier
-    outputs, any depth."""
+    """Changing input frames of later chunks (past the declared lookahead) never changes earlier outputs.
+
+    ## What it asserts
+    On the model target's `forward(x, lengths)` in eval mode: one row of `n` whole chunks (`n` from
+    2 to 6, `C` tokens of `S` frames each) plus the `lookahead_frames` the last chunk reads. A cut
+    chunk `cut` (1 to `n - 1`) is drawn; every frame from `cut * C * S + lookahead_frames` on is
+    perturbed twice (noise 5x and 50x, so a real dependence is not lost in a saturated
+    nonlinearity). Every output chunk before `cut` must stay unchanged within 1e-7: a masked key
+    contributes exactly zero, so independence is exact whatever the depth. The declared lookahead
+    is allowed (the frames a front end legitimately reads past a chunk), one frame more is a leak.
+    Hypothesis draws the model seed (0, or any up to 65536) and the input noise.
+
+    ## Why it matters
+    An output that depends on a later chunk cannot be computed when its chunk is complete: a stream
+    has to wait for the next chunk (the latency the config promises is wrong), or it runs without
+    those frames and computes something the model was never trained to compute. Offline evaluation,
+    which always has the whole utterance, hides it completely.
+
+    ## Example failure
+    ```
+    FAIL  model.chunk_causality  103 examples  counterexample: {'seed': 0, 'noise': 0,
+      'chunks': 2, 'cut': 0}  output chunk 0 changed by 0.73 when only input frames >= 4
+      (chunk 1) changed: a later chunk leaks into an earlier one
+    ```
+    A "same"-padded convolution lets the last token of chunk 0 read the first frames of chunk 1.
+
+    ## Catches
+    - `tests/models/bug_conformer_same_padded_conv.py` — the depthwise convolution padded "same"
+      instead of causally, as WeNet's `ConvolutionModule(causal=False)`
+      ([wenet-e2e/wenet#1690](https://github.com/wenet-e2e/wenet/issues/1690)).
+    - `tests/models/bug_conformer_undeclared_right_context.py` — a subsampling front end that reads
+      frames past each token's patch (WeNet's `Conv2dSubsampling4`), declared as
+      `lookahead_frames = 0` ([wenet-e2e/wenet#17](https://github.com/wenet-e2e/wenet/issues/17),
+      [wenet-e2e/wenet#1040](https://github.com/wenet-e2e/wenet/issues/1040)).
+    - `tests/models/bug_next_chunk_leak.py` — each chunk also sees the next: the upper bound is
+      `(qc + 2) * C`.
+
+    ## How to fix
+    Find the module that reads ahead. In attention it is the mask's upper bound (`kc <= qc`); in a
+    convolution, symmetric padding; in a front end, its right context. Make the convolution causal
+    (pad `K - 1` on the left only), or, if reading ahead is intended, declare it:
+
+    ```python
+    conv = nn.Conv1d(d, d, K, groups=d, padding=0)
+    y = conv(F.pad(x, (K - 1, 0)))          # causal: reads K - 1 frames back, none ahead
+
+    ModelTarget(..., lookahead_frames=6)    # a front end that reads 6 frames past each patch
+    ```
+    """
     check_chunk_causality(model_of(ctx, case), case["chunks"], case["cut"], case["noise"])
 
 
@@ -332,8 +379,74 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
     example_share=0.3,
 )
 def model_receptive_field(ctx: CheckContext, case: Case) -> None:
-    """Output chunk c depends on input chunk j iff c - sum(L_i + ceil(left_reach/C)) <= j <=
-    c + ceil(lookahead_frames/(C*S)) (tight)."""
+    """Output chunk c depends on input chunk j exactly within the declared reach, no more and no less.
+
+    ## What it asserts
+    With `C` tokens a chunk, `S` frames a token and per-layer left contexts `L_i`, output chunk `c`
+    depends on input chunk `j` if and only if
+
+    ```
+    c - sum_i (L_i + ceil(left_reach / C)) - ceil(lookbehind_frames / (C*S))
+        <= j <= c + ceil(lookahead_frames / (C*S))
+    ```
+
+    with no left bound if any layer is global (`L_i = None`); see the
+    [declarations](../contract.md#what-a-model-declares-it-reaches). The check feeds enough whole chunks
+    to see the stack's whole receptive field and past it on both sides (the stack's reach plus 3 chunks,
+    at most 64; a stack with a global layer gets all 64), perturbs one input chunk `j` (5x and 50x
+    noise) and measures every output chunk: a change above 1e-7 is a dependence. Both directions are
+    failures: a dependence the declaration does not allow, and a missing one it promises. One cell is
+    left open: with both `lookbehind_frames` and `left_reach` declared, the left-edge chunk of the
+    formula may go either way (the front end's look back and a convolution before the first attention
+    merge, and the order is not declared).
+
+    ## Why it matters
+    The receptive field is what a stream must keep and what the report states in seconds. A
+    window one chunk wider than claimed (counting the current chunk into `L`) passes streaming
+    checks when mask and cache agree, but the model reads more history than its config says; a
+    window that never reaches the attention (a sliding window dropped on the way to SDPA) attends
+    the whole history, which only inputs longer than the stack's reach reveal. An overclaimed reach
+    is as wrong: a stream sized from it keeps memory for nothing, and a global layer silently
+    windowed forgets everything past the stack's finite reach.
+
+    ## Example failure
+    ```
+    FAIL  model.receptive_field  147 examples  counterexample: {'seed': 0, 'noise': 0,
+      'in_chunk': 0}  output chunk 13 depends on input chunk 0 (change 0.675); the declared
+      geometry (C=1, L=3 x depth 4) says dependence iff c - 12 <= j, j <= c + 0
+    ```
+    Four layers of a 4-token window reach 12 tokens back, yet output 13 still depends on input 0:
+    the window never reaches the attention.
+
+    ## Catches
+    - `tests/models/bug_context_too_wide.py` — the left context one chunk wider than claimed,
+      `context_chunks + 1`.
+    - `tests/models/bug_window_never_applied.py` — a sliding window that never reaches the
+      attention, the Mistral-style bug of unsloth PR #8253.
+    - `tests/models/bug_conformer_global_layer_windowed.py` — a global layer in a mixed stack gets the
+      default window (`context_chunks[i] or default`)
+      ([huggingface/transformers#35896](https://github.com/huggingface/transformers/issues/35896),
+      [vllm-project/vllm-metal#282](https://github.com/vllm-project/vllm-metal/issues/282)).
+    - `tests/models/bug_conformer_overclaimed_reach.py` — `left_reach = K - 1` read off the config's
+      `cnn_module_kernel` while the convolution module is switched off.
+    - `tests/models/bug_conformer_undeclared_lookbehind.py` — a causal subsampling front end (NeMo's
+      `causal_downsampling`) that reads frames before each patch, declared `lookbehind_frames=0`.
+
+    ## How to fix
+    Compare the printed dependency matrix (`chunkattn verify --model M:F` shows it beside the
+    promised one) with the formula. A dependence past the left edge is a wider window or an
+    undeclared reach: fix the mask (`kc >= qc - L`, not `qc - L - 1`), or declare what the model
+    really reads (`left_reach = K - 1` for a causal depthwise kernel `K`, `lookbehind_frames` for a
+    front end that reads back). A missing dependence is an overclaim or a layer that should be
+    global: declare `left_reach = 0` when the convolution is off, and test a per-layer `L` against
+    `None`, not for truthiness:
+
+    ```python
+    windows = [1, None, 1]                  # None: a global layer
+    for layer, window in zip(layers, windows):
+        layer.context_chunks = window       # not `window or default`: None must stay global
+    ```
+    """
     check_receptive_field(model_of(ctx, case), case["in_chunk"], case["noise"])
 
 
@@ -344,8 +457,56 @@ def model_receptive_field(ctx: CheckContext, case: Case) -> None:
     example_share=0.2,
 )
 def model_lookahead(ctx: CheckContext, case: Case) -> None:
-    """Inside a chunk, the declared lookahead: the first token sees the chunk's last (or, for
-    within_chunk='causal', no token reads past its own patch and lookahead_frames)."""
+    """Inside a chunk, the declared lookahead: the first token reads the last (causal: nothing past it).
+
+    ## What it asserts
+    On three whole chunks of input (plus the declared `lookahead_frames`):
+    - variant `within_chunk="full"` (the default): the first token of a chunk depends on the frames
+      that the chunk's last token reads and its first token does not, frames
+      `last * S + lookahead_frames` up to `(last + 1) * S + lookahead_frames`, where `last` is the
+      last token of the chunk. That is the lookahead of `C - 1` tokens that `chunk_size = C`
+      promises. With `C = 1` there is nothing to check (the first token is the last);
+    - variant `within_chunk="causal"`: a token `t` depends on no frame from
+      `(t + 1) * S + lookahead_frames` on: nothing past its own patch and the declared lookahead.
+
+    Perturbations as for [`model.chunk_causality`](model.chunk_causality.md) (5x and 50x noise,
+    dependence above 1e-7). Hypothesis draws which chunk and which token.
+
+    ## Why it matters
+    A model whose config says `chunk_size = C` is trained and streamed as if every token could use
+    its whole chunk. If the model is token-causal inside its chunks (a `k <= q` mask kept from a
+    causal decoder, and-ed with the chunk mask), it waits a whole chunk for frames it never reads:
+    the latency is spent and the accuracy that the in-chunk lookahead should buy is not there.
+    Forward and stream agree with each other, so no other check notices. The reverse, for a model
+    declared causal inside its chunks, is a leak of future tokens.
+
+    ## Example failure
+    ```
+    FAIL  model.lookahead  103 examples  counterexample: {'seed': 0, 'noise': 0, 'chunk': 0,
+      'token': 0}  token 0 (first of chunk 0) does not depend on token 1 (last of its chunk): the
+      model is causal inside its chunks, so its lookahead is not the 1 tokens its chunk_size=2
+      promises
+    ```
+    With `C = 2`, token 0 ignores token 1 of its own chunk: the attention is causal inside the chunk.
+
+    ## Catches
+    - `tests/models/bug_token_causal.py` — the chunk mask and-ed with a causal `k <= q` mask, so a
+      token never sees the later tokens of its own chunk.
+    - `tests/models/bug_conformer_causal_inside_with_lookahead.py` — attention causal inside the chunk
+      behind a front end with right context (WeNet's `Conv2dSubsampling4`), where only the frames the
+      last token reads and the first does not tell the two apart (the front end's right context is
+      discussed in [wenet-e2e/wenet#1040](https://github.com/wenet-e2e/wenet/issues/1040)).
+
+    ## How to fix
+    Drop the token-level causal mask from a chunked model, so the chunk mask alone decides:
+
+    ```python
+    mask = chunk_mask(T, C, L)              # kc <= qc and kc >= qc - L
+    # not: mask &= torch.ones(T, T, dtype=torch.bool).tril()
+    ```
+    If the model is causal inside its chunks on purpose (Llama 4's chunked attention,
+    local-attention with `causal=True`), declare `within_chunk="causal"` on the model target.
+    """
     check_lookahead(model_of(ctx, case), case["chunk"], case["token"], case["noise"])
 
 
@@ -356,7 +517,55 @@ def model_lookahead(ctx: CheckContext, case: Case) -> None:
     example_share=0.3,
 )
 def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
-    """A row's valid outputs are the same alone and in a padded batch (garbage padding)."""
+    """A row's valid outputs are the same alone as in a padded batch whose padding holds garbage.
+
+    ## What it asserts
+    A batch of 1 to 4 rows with lengths of 0, 1 or up to 40 frames, padded to the longest plus 0 to
+    8 frames; every frame past a row's length is filled with garbage (noise of scale 1000). For each
+    non-empty row, the batch's outputs at the row's valid patches (`ceil(length / S)`) must equal
+    the outputs of the same row alone, cut to its length, within 1e-5 plus 1e-5 of the output's
+    scale (a NaN on either side is always a difference). Rows of length 0 are in the batch but not
+    compared.
+
+    ## Why it matters
+    Training and batched inference always pad. If padded frames reach a valid output (keys without
+    a key-padding mask, a normalisation over time that includes padding, a convolution front end
+    that reads past the length), the model learns on inputs that depend on which utterances share
+    its batch, and at inference a stream (one row, never padded) computes something else. Zero
+    padding is not enough to hide it: zeroed frames still carry biases and normalisation shifts.
+
+    ## Example failure
+    ```
+    FAIL  model.padding_invariance  172 examples  counterexample: {'seed': 0, 'noise': 0,
+      'lengths': [1], 'pad': 1}  row 0 (length 1 of 2 frames) differs by 2.19 alone vs in the
+      padded batch: padding leaks into valid outputs
+    ```
+    A row of 1 frame padded by 1 frame differs from the row alone: the padded frame inside the
+    row's last patch was not zeroed.
+
+    ## Catches
+    - `tests/models/bug_no_key_padding.py` — no key padding: a row's last chunk also attends the
+      padded tokens after its end.
+    - `tests/models/bug_patch_not_zeroed.py` — padding zeroed patch by patch, so the frames past the
+      length inside a partly filled last patch keep their garbage.
+    - `tests/models/bug_conformer_cmvn_after_mask.py` — padded frames zeroed before the global CMVN
+      instead of after, so the padding becomes `-mean / std` and the front end's right context feeds
+      it into the last valid tokens
+      ([wenet-e2e/wenet#2806](https://github.com/wenet-e2e/wenet/issues/2806),
+      [wenet-e2e/wenet#75](https://github.com/wenet-e2e/wenet/issues/75),
+      [espnet/espnet#6571](https://github.com/espnet/espnet/issues/6571)).
+
+    ## How to fix
+    Mask at the frame level after every step that can move padding (normalisation, CMVN), and add a
+    key-padding mask to the attention mask:
+
+    ```python
+    frame_ok = torch.arange(x.shape[1])[None, :] < lengths[:, None]        # (B, frames)
+    x = cmvn(x) * frame_ok[..., None]                                       # zero after CMVN
+    key_ok = torch.arange(T)[None, :] < (-(-lengths // S))[:, None]         # (B, tokens)
+    attn_mask = chunk_mask[None, None] & key_ok[:, None, None, :]           # (B, 1, T, T)
+    ```
+    """
     check_padding_invariance(model_of(ctx, case), case["lengths"], case["pad"], case["noise"])
 
 
@@ -367,7 +576,47 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
     example_share=0.2,
 )
 def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
-    """A row's outputs do not depend on the rest of the batch or its order."""
+    """A row's outputs do not depend on the other rows of its batch or on their order.
+
+    ## What it asserts
+    A batch of 2 to 4 full-length rows (1 to 3 whole chunks each, no padding) is run as drawn, with
+    its rows permuted, and its first row alone. The permuted batch's outputs must equal the original
+    ones permuted the same way, and the row alone must equal its outputs in the batch, within 1e-5
+    plus 1e-5 of the output's scale.
+
+    ## Why it matters
+    A model's output for an utterance must not depend on what else is in the batch. Batch
+    statistics (a BatchNorm in training mode, or with `track_running_stats=False`, a norm reduced
+    over the batch dimension) make every result depend on the batch size and its other rows: test
+    scores that change with the test batch size, and a stream (one row) that computes something
+    else than the batched training forward.
+
+    ## Example failure
+    ```
+    FAIL  model.batch_invariance  103 examples  counterexample: {'seed': 0, 'noise': 0,
+      'rows': 2, 'chunks': 1}  outputs change by 0.236 when the batch of 2 rows is alone
+    ```
+    The first row gives other outputs when run alone than beside a second row: something reduces
+    over the batch.
+
+    ## Catches
+    - `tests/models/bug_batch_norm_dims.py` — the final RMS norm reduces over `dim=(0, -1)`, batch
+      and features, instead of the features only.
+    - `tests/models/bug_conformer_batchnorm_batch_stats.py` — the convolution module's BatchNorm
+      normalises with the statistics of the batch in hand instead of its running statistics
+      ([pytorch/audio#4205](https://github.com/pytorch/audio/issues/4205),
+      [hulianyuyy/CorrNet#61](https://github.com/hulianyuyy/CorrNet/issues/61)).
+
+    ## How to fix
+    Reduce normalisations over the feature dimension only, and use running statistics at inference
+    (or a per-sample norm such as LayerNorm):
+
+    ```python
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)   # not .mean((0, -1))
+    bn = nn.BatchNorm1d(d)                                         # track_running_stats=True
+    model.eval()                                                   # before exporting or streaming
+    ```
+    """
     check_batch_invariance(model_of(ctx, case), case["rows"], case["chunks"], case["noise"])
 
 
@@ -378,5 +627,42 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     example_share=0.3,
 )
 def model_finite(ctx: CheckContext, case: Case) -> None:
-    """No NaN/inf for any input, rows of length 0 and padded positions included."""
+    """No NaN or inf in the output for any input, rows of length 0 and padded positions included.
+
+    ## What it asserts
+    A batch of 1 to 4 rows with lengths of 0, 1 or up to 40 frames, plus one more row of length 0,
+    padded to the longest (standard-normal inputs everywhere), run through `forward`: every output
+    value, at valid and padded positions alike, must be finite.
+
+    ## Why it matters
+    With chunked attention and key padding, a query can have no visible key: a padded token past
+    its row's window, or every token of a row of length 0. A masked softmax over a row of all
+    `-inf` is NaN, and a NaN at a padded position does not stay there: the next layer's attention,
+    a normalisation over time or the loss (if the padding is multiplied by zero instead of being
+    selected out) spreads it. A batch with one empty row then ruins a training step.
+
+    ## Example failure
+    ```
+    FAIL  model.finite  103 examples  counterexample: {'seed': 0, 'noise': 0, 'lengths': [0]}
+      non-finite output at (row, patch, ...) [0, 0, 0] for lengths [0, 0]
+    ```
+    A row of length 0 gives NaN: its queries see no key and the softmax divides zero by zero.
+
+    ## Catches
+    - `tests/models/bug_nan_empty_rows.py` — the masked softmax has no guard for a query without any
+      visible key: `-inf` everywhere gives NaN.
+
+    ## How to fix
+    Guard the rows that see no key before the softmax, not after it (the guard after it keeps the
+    forward finite and the backward NaN, see [`model.grad_finite`](model.grad_finite.md)):
+
+    ```python
+    scores = scores.masked_fill(~mask, float("-inf"))
+    empty = ~mask.any(-1, keepdim=True)                  # queries with no visible key
+    scores = scores.masked_fill(empty, 0.0)              # finite row, then zero its weights
+    weights = scores.softmax(-1).masked_fill(empty, 0.0)
+    ```
+    `torch.nn.functional.scaled_dot_product_attention` with a bool mask that has empty rows also
+    returns NaN on some backends; guard the same way.
+    """
     check_finite(model_of(ctx, case), [*case["lengths"], 0], case["noise"])

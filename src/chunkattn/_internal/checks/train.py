@@ -1,4 +1,4 @@
-"""Training health on any model that exposes its ``module`` (SPEC section 9.2).
+"""Training health on any model that exposes its ``module`` (docs/contract.md: The training side).
 
 "Tests pass but training fails": a model can pass every forward and streaming check and still not
 train. An additive ``-inf`` mask whose forward zeroes the rows that see no key is finite forward
@@ -385,7 +385,60 @@ _LENGTHS = ListOf(LENGTHS.item, max_len=3, min_len=1)
     example_share=0.1,
 )
 def model_grad_finite(ctx: CheckContext, case: Case) -> None:
-    """One backward pass through rows of length 0 and 1 and padded rows gives finite gradients."""
+    """A backward pass through empty, one-frame and padded rows gives every parameter a finite gradient.
+
+    ## What it asserts
+    On a model target that exposes its `module` (the `torch.nn.Module` whose parameters are
+    trained): a batch of 1 to 3 rows of 0 to 40 frames, plus a row of length 0 and a row of length
+    1, padded to the longest plus 0 to 8 frames, with garbage (noise of scale 10) past each row's
+    length. One forward as training runs it (`train_forward(x, lengths)`, default `module.train()`
+    then `module(x, lengths)`) and one backward pass of a generic loss: the mean squared error of
+    the valid outputs (patches `< ceil(length / S)`, selected, not multiplied by a mask) against a
+    fixed standard-normal target. The loss and every parameter's gradient must be finite. Dropout
+    drawn from torch's global generator is seeded for the check and the caller's generator put
+    back; the module is left as it was (modes, parameters, buffers, gradients).
+
+    ## Why it matters
+    A forward can be finite while its backward is not. An additive `-inf` mask whose fully masked
+    rows are zeroed *after* the softmax gives zeros forward, but the softmax's backward multiplies
+    its NaN by the zero gradient the guard lets through; `sqrt` of a zero mean square has an
+    infinite derivative, so `0 * inf = NaN`. One padded batch with an empty row then puts NaN into
+    every parameter upstream, and the first optimizer step destroys the model. `model.finite` passes
+    for both.
+
+    ## Example failure
+    ```
+    FAIL  model.grad_finite  103 examples  counterexample: {'seed': 0, 'noise': 0,
+      'lengths': [0], 'pad': 0}  one backward pass for lengths [0, 0, 1] gives a loss of 2.023
+      and non-finite gradients in 17 of 27 parameters: embedding.0, embedding.1,
+      layers.0.norm1, ... and 5 more (the first optimizer step would destroy the model)
+    ```
+    The loss is finite, the gradients are not: a NaN backward through the rows of length 0.
+
+    ## Catches
+    - `tests/models/train_bug_inf_mask_nan_grad.py` — an additive `-inf` mask with the fully masked
+      rows zeroed after the softmax
+      ([pytorch/pytorch#41508](https://github.com/pytorch/pytorch/issues/41508),
+      [pytorch/pytorch#40932](https://github.com/pytorch/pytorch/issues/40932); the fix,
+      [pytorch/pytorch#42323](https://github.com/pytorch/pytorch/issues/42323)).
+    - `tests/models/train_bug_sqrt_norm_nan_grad.py` — RMS norm with `eps` outside the square root,
+      `h / (sqrt(mean(h**2)) + eps)`
+      ([pytorch/pytorch#2421](https://github.com/pytorch/pytorch/issues/2421),
+      [richzhang/PerceptualSimilarity#69](https://github.com/richzhang/PerceptualSimilarity/issues/69),
+      [mpariente/pytorch_stoi#7](https://github.com/mpariente/pytorch_stoi/issues/7)).
+
+    ## How to fix
+    Guard before the non-differentiable point, not after it:
+
+    ```python
+    scores = scores.masked_fill(empty_rows, 0.0)            # before the softmax
+    weights = scores.softmax(-1).masked_fill(empty_rows, 0.0)
+
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)   # eps inside the root
+    ```
+    `torch.where(cond, safe, value)` does not help if `value` is already NaN in the backward: make
+    the input of the risky operation safe instead.
+    """
     check_grad_finite(_fresh(ctx, case), case["lengths"], case["pad"], case["noise"])
 
 
@@ -396,7 +449,60 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
     example_share=0.1,
 )
 def model_grad_flow(ctx: CheckContext, case: Case) -> None:
-    """Every parameter with requires_grad gets a nonzero gradient; the others are named."""
+    """Every parameter with requires_grad gets a nonzero gradient; the ones that do not are named.
+
+    ## What it asserts
+    On a model target with `module`: a batch of 1 to 3 rows of 0 to 40 frames plus one full row of
+    2 to 4 chunks (so every layer sees real tokens), one backward pass of the generic loss of
+    [`model.grad_finite`](model.grad_finite.md). Every parameter with `requires_grad=True` must get a
+    gradient that is not `None` and not exactly zero. A parameter whose first gradient is zero or
+    missing gets up to three Adam steps on the same batch (its training forward drawn again) before
+    it is named: behind a zero-initialised gate (LoRA's `B`, ReZero, adaLN-zero, hyper-connections)
+    the first gradient is zero by design and the second is not, and a parameter some batches do not
+    use (a learned mask embedding, an expert not routed to) gets its batch. Parameters frozen on
+    purpose (`requires_grad=False`) are not findings, but a module where all of them are frozen
+    fails. The failure names the parameters, by kind: no gradient, zero gradient.
+
+    ## Why it matters
+    A parameter that never gets a gradient never learns, and nothing complains on one GPU: a bias
+    read through `.data` is detached from autograd, a front end run under `torch.no_grad()` (copied
+    from an inference path) stays at its initial weights, an auxiliary head that the forward no
+    longer uses sits in the optimizer. Under DDP the last one is the familiar "Expected to have
+    finished reduction in the prior iteration" error; everywhere else it is a silently smaller model.
+
+    ## Example failure
+    ```
+    FAIL  model.grad_flow  103 examples  counterexample: {'seed': 0, 'noise': 0,
+      'lengths': [0], 'chunks': 2}  one backward pass for lengths [0, 8] (and 3 Adam steps for a
+      zero or missing gradient): no gradient: embedding.0, embedding.1 (these do not learn:
+      unused, detached, computed under no_grad, or multiplied by zero)
+    ```
+    The front end's parameters get no gradient: it runs under `torch.no_grad()`.
+
+    ## Catches
+    - `tests/models/train_bug_bias_data.py` — the relative position bias read through `.data`, which
+      detaches it ([pytorch/pytorch#6990](https://github.com/pytorch/pytorch/issues/6990),
+      [pytorch/pytorch#7000](https://github.com/pytorch/pytorch/issues/7000),
+      [queenie88/A-GCN#4](https://github.com/queenie88/A-GCN/issues/4)).
+    - `tests/models/train_bug_no_grad_frontend.py` — the front end runs under `torch.no_grad()`
+      ([hushell/sib_meta_learn#3](https://github.com/hushell/sib_meta_learn/issues/3),
+      [pranoyr/cnn-lstm#6](https://github.com/pranoyr/cnn-lstm/issues/6)).
+    - `tests/models/train_bug_unused_parameter.py` — an auxiliary head created and never used
+      ([pytorch/pytorch#43259](https://github.com/pytorch/pytorch/issues/43259),
+      [ImprintLab/MedSegDiff#27](https://github.com/ImprintLab/MedSegDiff/issues/27),
+      [Megvii-BaseDetection/YOLOX#885](https://github.com/Megvii-BaseDetection/YOLOX/issues/885)).
+
+    ## How to fix
+    Find each named parameter's path to the loss:
+    - `.data` or `.detach()` on a parameter in the forward: use the parameter itself;
+    - `with torch.no_grad():` around a trainable module: remove it, or freeze the module on purpose
+      with `module.requires_grad_(False)`;
+    - a module that is built and not used: delete it, or set its `requires_grad=False` so the
+      optimizer and DDP do not wait for it.
+
+    `chunkattn doctor --model M:F` prints every parameter's gradient norm (`NO GRADIENT`, `0`,
+    `NaN/inf`, `frozen`).
+    """
     check_grad_flow(_fresh(ctx, case), case["lengths"], case["chunks"], case["noise"])
 
 
@@ -412,5 +518,54 @@ _OVERFIT = fields(seed=Int(0, 7), noise=Int(0, 7), chunks=OneOf(2, 1))
     example_share=0.05,
 )
 def model_overfits(ctx: CheckContext, case: Case) -> None:
-    """A few hundred optimizer steps on one small batch cut the loss at least tenfold."""
+    """A few hundred optimizer steps on one small batch cut the training loss at least tenfold.
+
+    ## What it asserts
+    On a model target with `module`: up to 300 Adam steps (learning rate 3e-3) through the training
+    forward on one fixed batch (a full row of 1 or 2 chunks and a row half as long), fitting the
+    generic loss of [`model.grad_finite`](model.grad_finite.md). The median of the last 10 losses
+    must be at most a tenth of the median of the first 5 (medians, so dropout's noisy steps decide
+    nothing); the run stops as soon as that holds. It fails at once if no parameter requires a
+    gradient, and if the loss becomes non-finite. Model seeds and batches are drawn from a small
+    space (0 to 7), since a failing run costs hundreds of steps.
+
+    ## Why it matters
+    A model that cannot memorise one batch cannot learn a data set, whatever its forward checks
+    say. The causes pass every other check: a keep probability passed as a drop probability
+    (`dropout=0.9` where TensorFlow said `keep_prob=0.9`) trains through noise only, and a freeze
+    that catches every parameter leaves the optimizer nothing to train, so `model.grad_flow` has
+    nothing to flag. Finding this before a week of GPU time is the point.
+
+    ## Example failure
+    ```
+    FAIL  model.overfits  98 examples  counterexample: {'seed': 0, 'noise': 0, 'chunks': 2}
+      300 Adam steps (lr 0.003) on one batch of 2 chunks: the loss went from 1.925 to 0.7923
+      (medians of the first 5 and last 10), not 10x lower; 27 parameters train: the model cannot
+      fit one batch
+    ```
+    Every parameter trains and the loss still barely moves: 90% of the activations are dropped.
+
+    ## Catches
+    - `tests/models/train_bug_keep_prob_dropout.py` — a keep probability passed as PyTorch's drop
+      probability: dropout 0.9
+      ([hassony2/kinetics_i3d_pytorch#6](https://github.com/hassony2/kinetics_i3d_pytorch/issues/6),
+      [piergiaj/pytorch-i3d#58](https://github.com/piergiaj/pytorch-i3d/issues/58),
+      [candle-org/MindAct#387](https://github.com/candle-org/MindAct/issues/387)).
+    - `tests/models/train_bug_frozen_by_mistake.py` — a freeze by name that catches every parameter
+      ([facebookresearch/fairseq#4702](https://github.com/facebookresearch/fairseq/issues/4702),
+      [amdegroot/ssd.pytorch#109](https://github.com/amdegroot/ssd.pytorch/issues/109),
+      [pytorch/pytorch#1266](https://github.com/pytorch/pytorch/issues/1266)).
+
+    ## How to fix
+    Check what trains and how much is dropped:
+
+    ```python
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable, "everything is frozen"
+    nn.Dropout(p=1 - keep_prob)             # PyTorch's p is the probability of zeroing
+    ```
+    The loss must be free to reach the target: the outputs the training forward returns should be
+    logits or features, not log-probabilities (give the target a `train_forward` that returns the
+    logits). `chunkattn doctor --model M:F` draws the loss curve as a sparkline.
+    """
     check_overfits(_fresh(ctx, case), case["noise"], case["chunks"])

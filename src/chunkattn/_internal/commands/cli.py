@@ -162,7 +162,7 @@ def _build_parser() -> _Parser:
     doctor.add_argument(
         "--model",
         help="diagnose your own model instead: MODULE:NAME, a factory NAME(seed: int = 0) whose "
-        "model exposes module (SPEC section 9.2)",
+        "model exposes module (docs/contract.md: The training side)",
     )
     doctor.add_argument(
         "--timeout",

@@ -4,7 +4,7 @@
 finiteness under the extreme configs the sampler can draw, gradient flow per parameter, whether
 one batch can be overfit, and the sampler's realised frequencies against the configured
 probabilities. ``chunkattn doctor --model MODULE:NAME`` does the same for the user's own model
-(SPEC section 9.2): forward and backward finite at the extremes (rows of length 0 and 1, padded
+(docs/contract.md: The training side): forward and backward finite at the extremes (rows of length 0 and 1, padded
 rows), every parameter's gradient norm with the names of those without one, and the overfitting
 loss from start to end. Exit 0 healthy, 1 a finding (2, from the CLI: a bad config or target).
 
@@ -327,11 +327,11 @@ def _overfit_row(model: ModelTarget, steps: int, console: Console) -> tuple[Find
 def diagnose_model(
     model: ModelTarget, *, steps: int = OVERFIT_STEPS, console: Console | None = None
 ) -> ModelDiagnosis:
-    """The doctor's findings for a model target with a ``module`` (SPEC section 9.2)."""
+    """The doctor's findings for a model target with a ``module`` (docs/contract.md: The training side)."""
     if model.module is None:
         raise ValueError(
             "the model exposes no module: give it the torch.nn.Module whose parameters are "
-            "trained (ModelTarget(module=...), SPEC section 9.2)"
+            "trained (ModelTarget(module=...), docs/contract.md: The training side)"
         )
     console = console or Console(stderr=True)
     lengths = _extreme_lengths(model)
@@ -365,7 +365,7 @@ def run_model_doctor(spec: str, *, steps: int = OVERFIT_STEPS, timeout: float | 
     if model.module is None:
         raise TargetError(
             f"{spec}: exposes no module; doctor --model needs the torch.nn.Module whose "
-            "parameters are trained (module=..., SPEC section 9.2)"
+            "parameters are trained (module=..., docs/contract.md: The training side)"
         )
     if model.train_forward is None and target.timeout:
         from chunkattn._internal.checks.train import train_call

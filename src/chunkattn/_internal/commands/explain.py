@@ -110,8 +110,10 @@ def unknown_check(name: str) -> str:
     return f"chunkattn explain: unknown check {name!r}; {hint}"
 
 
-def main(name: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Print the page of the check ``name``: 0; an unknown name is one line on ``err``, 2."""
+def main(name: str, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Print the page of the check ``name`` (on ``out``, default stdout): 0; an unknown name is
+    one line on ``err`` (default stderr), 2."""
+    out, err = out or sys.stdout, err or sys.stderr
     check = CHECKS.get(name)
     if check is None:
         print(unknown_check(name), file=err)

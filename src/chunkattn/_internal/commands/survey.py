@@ -1,4 +1,4 @@
-"""``chunkattn survey``: every adapter whose library is installed, checked (SPEC section 11).
+"""``chunkattn survey``: every adapter whose library is installed, checked (docs/contract.md: Adapters).
 
 For each mask adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
 ``chunkattn.adapters.NAME`` is loaded and run through the same checks, profile, regression

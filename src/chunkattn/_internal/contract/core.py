@@ -30,7 +30,7 @@ __all__ = [
     "validate_chunk_config",
 ]
 
-#: the contract's variants inside a chunk: ``"full"`` (SPEC section 2: a query sees its whole
+#: the contract's variants inside a chunk: ``"full"`` (docs/contract.md: The mask: a query sees its whole
 #: chunk) and ``"causal"`` (section 11, Llama 4's chunked attention: ``k <= q`` inside it too)
 WITHIN_CHUNK = ("full", "causal")
 

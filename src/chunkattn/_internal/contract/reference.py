@@ -1,4 +1,4 @@
-"""The naive reference: SPEC section 2 (and its section-11 variant ``within_chunk="causal"``)
+"""The naive reference: docs/contract.md: The mask (and its section-11 variant ``within_chunk="causal"``)
 written out literally, for the suite to compare against.
 
 Deliberately slow and independent of :mod:`chunkattn._internal.impl.masks` — explicit Python loops over every

@@ -1,4 +1,4 @@
-"""Models as targets (SPEC sections 9 and 9.1): the factory protocol, its loader, its geometry.
+"""Models as targets (docs/contract.md: Model targets; What a model declares it reaches): the factory protocol, its loader, its geometry.
 
 ``--model MODULE:NAME`` names a factory ``NAME(seed: int = 0)`` returning any object with:
 
@@ -14,11 +14,11 @@
   layer's convolution reaches left: ``K - 1`` for a causal depthwise kernel ``K``),
   ``lookahead_frames`` (frames a token reads past its own patch: a subsampling front end's right
   context), ``lookbehind_frames`` (frames it reads before its patch: a causal subsampling front
-  end, NeMo's ``causal_downsampling``; not in SPEC 9.1, chunkattn's extension), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
+  end, NeMo's ``causal_downsampling``; not in docs/contract.md: What a model declares it reaches, chunkattn's extension), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
   that are causal inside).
 - optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
   ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
-  ``module(x, lengths)``): the training-health checks (SPEC section 9.2).
+  ``module(x, lengths)``): the training-health checks (docs/contract.md: The training side).
 
 A ``SimpleNamespace`` will do; :class:`ModelTarget` is the same as a dataclass::
 
@@ -235,7 +235,7 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
 
 
 def _training_side(obj: Any, where: str) -> tuple[Any, Callable[..., Any] | None]:
-    """``module`` and ``train_forward``, validated (SPEC section 9.2); both optional."""
+    """``module`` and ``train_forward``, validated (docs/contract.md: The training side); both optional."""
     module = getattr(obj, "module", None)
     train_forward = getattr(obj, "train_forward", None)
     if module is not None:

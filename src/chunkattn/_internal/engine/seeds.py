@@ -1,6 +1,6 @@
 """Regression seeds: concrete cases, keyed by check name, replayed before random exploration.
 
-chunkattn ships its own file (the SPEC's worked examples and known traps); a project adds its own
+chunkattn ships its own file (the contract's worked examples and known traps); a project adds its own
 (``--seeds FILE``, ``CHUNKATTN_SEEDS``, or ``chunkattn-seeds.yaml`` in the working directory).
 A failing property can be recorded into the project file (``chunkattn seeds add`` or pytest's
 ``--record-seeds``), so a bug found once stays found. Every case must fit its check's case schema

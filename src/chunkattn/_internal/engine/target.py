@@ -1,4 +1,4 @@
-"""What the suite runs on: a target, judged by the capabilities it exposes (SPEC sections 1, 9).
+"""What the suite runs on: a target, judged by the capabilities it exposes (docs/contract.md: The seed API; Model targets).
 
 A target module (``--impl``: a dotted name or a path to a ``.py`` file) may expose the whole
 seed API or part of it, and a model factory may come with it (``--model``):
@@ -81,7 +81,7 @@ class Target:
     #: of tiny calls and put one limit around all of them)
     timeout: float | None = None
     unlimited: Target | None = dataclasses.field(default=None, repr=False, compare=False)
-    #: the contract's variant: ``"full"`` (a query sees its whole chunk, SPEC section 2) or
+    #: the contract's variant: ``"full"`` (a query sees its whole chunk, docs/contract.md: The mask) or
     #: ``"causal"`` (``k <= q`` inside the chunk too: Llama 4's chunked attention, section 11)
     within_chunk: str = "full"
     #: geometry the target always has (a sliding window is ``{"chunk_size": 1}``): drawn cases

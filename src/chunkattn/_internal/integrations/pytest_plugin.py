@@ -158,7 +158,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     check = getattr(metafunc.function, "chunkattn_check", None)
     applicable = [t for t in targets if check is None or check.skip_reason(t) is None]
     # built-in variants a check does not apply to are simply not paired with it; a lone
-    # --impl/--model target keeps the pairing and is skipped with the reason (SPEC section 8)
+    # --impl/--model target keeps the pairing and is skipped with the reason (docs/contract.md: The pytest plugin)
     targets = applicable or targets
     metafunc.parametrize("check_ctx", targets, ids=[t.name for t in targets], indirect=True)
 

@@ -8,6 +8,26 @@ pre-commit hook all run these same checks, so they cannot disagree::
 """
 
 from chunkattn._internal.checks import CHECKS
+from chunkattn._internal.checks.model import (
+    check_batch_invariance,
+    check_chunk_causality,
+    check_finite,
+    check_lookahead,
+    check_padding_invariance,
+    check_receptive_field,
+    dependency_matrix,
+)
+from chunkattn._internal.checks.stream import (
+    check_bounded_state,
+    check_stream_equivalence,
+    check_stream_latency,
+)
+from chunkattn._internal.checks.train import (
+    check_grad_finite,
+    check_grad_flow,
+    check_overfits,
+    gradient_report,
+)
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.profiles import PROFILES, active_profile_name, profile_settings
 from chunkattn._internal.engine.registry import Check, CheckContext, CheckFailure
@@ -25,6 +45,20 @@ __all__ = [
     "Target",
     "TargetError",
     "active_profile_name",
+    "check_batch_invariance",
+    "check_bounded_state",
+    "check_chunk_causality",
+    "check_finite",
+    "check_grad_finite",
+    "check_grad_flow",
+    "check_lookahead",
+    "check_overfits",
+    "check_padding_invariance",
+    "check_receptive_field",
+    "check_stream_equivalence",
+    "check_stream_latency",
+    "dependency_matrix",
+    "gradient_report",
     "builtin_targets",
     "load_target",
     "profile_settings",

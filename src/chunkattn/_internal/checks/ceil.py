@@ -13,7 +13,7 @@ from chunkattn._internal.contract.reference import reference_context_chunks
 from chunkattn._internal.engine.cases import Cases, ceil_decimals
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int, Record
-from chunkattn._internal.engine.target import bulk_context
+from chunkattn._internal.engine.target import Capability, bulk_context
 
 
 def degenerate_sampler(ctx: CheckContext, chunk: int, context: float, ts: float):
@@ -48,7 +48,7 @@ def _degenerate_draws(ctx: CheckContext, case: Case, n: int = 3):
     return values
 
 
-@register("ceil.exact", ceil_decimals(), needs="sampler")
+@register("ceil.exact", ceil_decimals(), needs=Capability.SAMPLER)
 def ceil_exact(ctx: CheckContext, case: Case) -> None:
     """The sampler computes context_chunks = ceil(context_sec / timestep / chunk_size) exactly.
 
@@ -111,7 +111,7 @@ def ceil_exact(ctx: CheckContext, case: Case) -> None:
             )
 
 
-@register("ceil.coverage", ceil_decimals(), needs="sampler")
+@register("ceil.coverage", ceil_decimals(), needs=Capability.SAMPLER)
 def ceil_coverage(ctx: CheckContext, case: Case) -> None:
     """L chunks cover context_sec and L-1 do not: L*C*ts >= s and (L-1)*C*ts < s, exactly.
 
@@ -192,7 +192,7 @@ def small_scope_ceil_cases(max_hundredths: int = 1000, max_chunk: int = 20):
         st.just({"max_hundredths": 1000, "max_chunk_size": 20}),
         Record({"max_hundredths": Int(0, 1000), "max_chunk_size": Int(1, 20)}),
     ),
-    needs="sampler",
+    needs=Capability.SAMPLER,
     example_share=0.0,
 )
 def ceil_small_scope(ctx: CheckContext, case: Case) -> None:

@@ -18,6 +18,7 @@ from chunkattn._internal.engine import strategies as cs
 from chunkattn._internal.engine.cases import SAMPLER_FIELDS, SEED, Cases
 from chunkattn._internal.engine.registry import Case, CheckContext, CheckFailure, register
 from chunkattn._internal.engine.schema import Float, Int, OneOf, Optional, Record
+from chunkattn._internal.engine.target import Capability
 from chunkattn._internal.impl.sampler import ChunkConfigSampler
 
 _TRAINER_KEYS = {
@@ -94,7 +95,7 @@ def _write(directory: str, text: str) -> Path:
     return path
 
 
-@register("config.loads", _BLOCKS, needs="own")
+@register("config.loads", _BLOCKS, needs=Capability.OWN)
 def config_loads(ctx: CheckContext, case: Case) -> None:
     """A chunked_attention block loads as written, at the top level or at model.transformer.
 
@@ -139,7 +140,7 @@ def config_loads(ctx: CheckContext, case: Case) -> None:
             _fail(f"{key}: wrote {want!r}, loaded {getattr(loaded, key)!r}")
 
 
-@register("config.eval", _BLOCKS, needs="own")
+@register("config.eval", _BLOCKS, needs=Capability.OWN)
 def config_eval(ctx: CheckContext, case: Case) -> None:
     """The eval block gives the fixed eval config: null is full or unlimited, else the exact ceil.
 
@@ -200,7 +201,7 @@ def config_eval(ctx: CheckContext, case: Case) -> None:
 @register(
     "config.defaults",
     _BLOCKS.setting(omit_probabilities=True),
-    needs="own",
+    needs=Capability.OWN,
 )
 def config_defaults(ctx: CheckContext, case: Case) -> None:
     """Absent probabilities default to 1.0, in the loaded settings and in the sampler built from them.
@@ -265,7 +266,7 @@ _CORRUPTIONS = {
 @register(
     "config.errors",
     _BLOCKS.setting(omit_probabilities=False).with_fields(corruption=OneOf(*sorted(_CORRUPTIONS))),
-    needs="own",
+    needs=Capability.OWN,
 )
 def config_errors(ctx: CheckContext, case: Case) -> None:
     """Every bad config file gives one ConfigError line naming the file and the key.
@@ -334,7 +335,7 @@ def config_errors(ctx: CheckContext, case: Case) -> None:
         _fail(f"typo'd key: error suggests no close key: {message!r}")
 
 
-@register("config.sampler_matches", Cases.of(SEED), needs="sampler", example_share=0.2)
+@register("config.sampler_matches", Cases.of(SEED), needs=Capability.SAMPLER, example_share=0.2)
 def config_sampler_matches(ctx: CheckContext, seed: int) -> None:
     """The target's sampler, built from the config in force, draws what that config says.
 

@@ -27,6 +27,7 @@ from chunkattn._internal.engine.cases import LENGTHS, model_inputs
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int
+from chunkattn._internal.engine.target import Capability
 
 __all__ = [
     "check_batch_invariance",
@@ -316,7 +317,7 @@ def model_of(ctx: CheckContext, case: Case) -> ModelTarget:
 @register(
     "model.chunk_causality",
     model_inputs(chunks=Int(2, 6), cut=Int(0, 5)),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.3,
 )
 def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
@@ -375,7 +376,7 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.receptive_field",
     model_inputs(in_chunk=Int(0, 11)),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.3,
 )
 def model_receptive_field(ctx: CheckContext, case: Case) -> None:
@@ -453,7 +454,7 @@ def model_receptive_field(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.lookahead",
     model_inputs(chunk=Int(0, 2), token=Int(0, 63)),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.2,
 )
 def model_lookahead(ctx: CheckContext, case: Case) -> None:
@@ -513,7 +514,7 @@ def model_lookahead(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.padding_invariance",
     model_inputs(lengths=LENGTHS, pad=Int(0, 8)),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.3,
 )
 def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
@@ -572,7 +573,7 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.batch_invariance",
     model_inputs(rows=Int(2, 4), chunks=Int(1, 3)),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.2,
 )
 def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
@@ -623,7 +624,7 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.finite",
     model_inputs(lengths=LENGTHS),
-    needs="model",
+    needs=Capability.MODEL,
     example_share=0.3,
 )
 def model_finite(ctx: CheckContext, case: Case) -> None:

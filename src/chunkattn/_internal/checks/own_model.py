@@ -12,13 +12,14 @@ import torch
 from chunkattn._internal.checks.model import EQUAL_ATOL, noise_generator
 from chunkattn._internal.engine.own_model import MODEL_CASES, build_model
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
+from chunkattn._internal.engine.target import Capability
 from chunkattn._internal.impl.model import BACKENDS
 from chunkattn._internal.impl.sampler import ChunkConfigSampler
 
 __all__: list[str] = []
 
 
-@register("model.backends_agree", MODEL_CASES, needs="own", example_share=0.15)
+@register("model.backends_agree", MODEL_CASES, needs=Capability.OWN, example_share=0.15)
 def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     """Every registered attention backend of chunkattn's model computes what eager does (<= 1e-5 fp32).
 
@@ -67,7 +68,7 @@ def model_backends_agree(ctx: CheckContext, case: Case) -> None:
                 fail(f"backend {backend} differs from eager by {diff:.3g}")
 
 
-@register("model.train_eval", MODEL_CASES, needs="own", example_share=0.25)
+@register("model.train_eval", MODEL_CASES, needs=Capability.OWN, example_share=0.25)
 def model_train_eval(ctx: CheckContext, case: Case) -> None:
     """Training draws each step's config from the seeded sampler; eval uses the eval config; both recorded.
 

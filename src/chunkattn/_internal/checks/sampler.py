@@ -24,7 +24,7 @@ from chunkattn._internal.engine.cases import SAMPLER_FIELDS, SEED, Cases, sample
 from chunkattn._internal.engine.helper import HelperDied, helper, sampler_kwargs
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Float, Int, OneOf, Record
-from chunkattn._internal.engine.target import bulk_sampler
+from chunkattn._internal.engine.target import Capability, bulk_sampler
 
 __all__ = ["ALPHA", "binomial_consistent", "draw_configs", "integral_value", "make_sampler"]
 
@@ -89,7 +89,7 @@ def binomial_consistent(successes: int, trials: int, p: float, alpha: float = AL
     return trials * kl <= math.log(2 / alpha)
 
 
-@register("sampler.ranges", sampler_arguments(), needs="sampler", example_share=0.5)
+@register("sampler.ranges", sampler_arguments(), needs=Capability.SAMPLER, example_share=0.5)
 def sampler_ranges(ctx: CheckContext, case: Case) -> None:
     """Every draw lies in the configured ranges; context bounds use that draw's own chunk size.
 
@@ -200,7 +200,10 @@ _REACHABLE = Record(
 
 
 @register(
-    "sampler.reachable", Cases(_reachable_cases(), _REACHABLE), needs="sampler", example_share=0.2
+    "sampler.reachable",
+    Cases(_reachable_cases(), _REACHABLE),
+    needs=Capability.SAMPLER,
+    example_share=0.2,
 )
 def sampler_reachable(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     """Both ends of the chunk range occur, uniformly; context_sec draws spread evenly over its range.
@@ -289,7 +292,7 @@ def _probability_cases(draw) -> Case:
 @register(
     "sampler.probabilities",
     Cases(_probability_cases(), Record(SAMPLER_FIELDS)),
-    needs="sampler",
+    needs=Capability.SAMPLER,
     example_share=0.2,
 )
 def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
@@ -389,7 +392,7 @@ def _same_states(a, b) -> bool:
     )
 
 
-@register("sampler.determinism", sampler_arguments(), needs="sampler", example_share=0.5)
+@register("sampler.determinism", sampler_arguments(), needs=Capability.SAMPLER, example_share=0.5)
 def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
     """Same seed, same sequence, whatever the global generators do; different seeds give different ones.
 
@@ -516,7 +519,7 @@ def _bad_arguments() -> Cases:
     return Cases(cs.sampler_cases(), record)
 
 
-@register("sampler.rejects_bad_input", _bad_arguments(), needs="sampler")
+@register("sampler.rejects_bad_input", _bad_arguments(), needs=Capability.SAMPLER)
 def sampler_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
     """Every invalid sampler argument raises ValueError at construction, never clamped or accepted.
 
@@ -590,7 +593,7 @@ def sampler_rejects_bad_input(ctx: CheckContext, case: Case) -> None:
         fail(f"{key}={value!r} was accepted; expected ValueError at construction")
 
 
-@register("sampler.isolation", sampler_arguments(), needs="sampler", example_share=0.5)
+@register("sampler.isolation", sampler_arguments(), needs=Capability.SAMPLER, example_share=0.5)
 def sampler_isolation(ctx: CheckContext, case: Case, n: int = 30) -> None:
     """Samplers share no state, returned configs never change, a seed gives one sequence in any process.
 

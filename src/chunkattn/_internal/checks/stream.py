@@ -16,6 +16,7 @@ from chunkattn._internal.engine.cases import model_inputs
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int, ListOf
+from chunkattn._internal.engine.target import Capability
 
 __all__ = [
     "check_bounded_state",
@@ -117,7 +118,7 @@ def check_bounded_state(model: ModelTarget, piece: int, seed: int = 0) -> None:
 @register(
     "stream.equivalence",
     model_inputs(frames=Int(1, 60), cuts=ListOf(Int(0, 60), max_len=8)),
-    needs="stream",
+    needs=Capability.STREAM,
     example_share=0.4,
 )
 def stream_equivalence(ctx: CheckContext, case: Case) -> None:
@@ -191,7 +192,7 @@ def stream_equivalence(ctx: CheckContext, case: Case) -> None:
 @register(
     "stream.latency",
     model_inputs(chunks=Int(1, 4), cuts=ListOf(Int(0, 80), max_len=8)),
-    needs="stream",
+    needs=Capability.STREAM,
     example_share=0.3,
 )
 def stream_latency(ctx: CheckContext, case: Case) -> None:
@@ -247,7 +248,7 @@ def stream_latency(ctx: CheckContext, case: Case) -> None:
 @register(
     "stream.bounded_state",
     model_inputs(piece=Int(1, 12)),
-    needs="stream_state",
+    needs=Capability.STREAM_STATE,
     example_share=0.2,
 )
 def stream_bounded_state(ctx: CheckContext, case: Case) -> None:

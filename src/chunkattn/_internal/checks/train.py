@@ -38,6 +38,7 @@ from chunkattn._internal.engine.limits import limited
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int, ListOf, OneOf
+from chunkattn._internal.engine.target import Capability
 
 __all__ = [
     "OVERFIT_FACTOR",
@@ -381,7 +382,7 @@ _LENGTHS = ListOf(LENGTHS.item, max_len=3, min_len=1)
 @register(
     "model.grad_finite",
     model_inputs(lengths=_LENGTHS, pad=Int(0, 8)),
-    needs=("model", "train"),
+    needs=(Capability.MODEL, Capability.TRAIN),
     example_share=0.1,
 )
 def model_grad_finite(ctx: CheckContext, case: Case) -> None:
@@ -445,7 +446,7 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
 @register(
     "model.grad_flow",
     model_inputs(lengths=_LENGTHS, chunks=Int(2, 4)),
-    needs=("model", "train"),
+    needs=(Capability.MODEL, Capability.TRAIN),
     example_share=0.1,
 )
 def model_grad_flow(ctx: CheckContext, case: Case) -> None:
@@ -514,7 +515,7 @@ _OVERFIT = fields(seed=Int(0, 7), noise=Int(0, 7), chunks=OneOf(2, 1))
 @register(
     "model.overfits",
     _OVERFIT,
-    needs=("model", "train"),
+    needs=(Capability.MODEL, Capability.TRAIN),
     example_share=0.05,
 )
 def model_overfits(ctx: CheckContext, case: Case) -> None:

@@ -36,7 +36,7 @@ from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.loader import load_config
 from chunkattn._internal.engine.cases import Cases
 from chunkattn._internal.engine.schema import Schema, shown
-from chunkattn._internal.engine.target import CAPABILITIES, Target
+from chunkattn._internal.engine.target import Capability, Target
 
 __all__ = [
     "CHECKS",
@@ -83,11 +83,11 @@ class Check:
     #: what it asserts, in one line (the docstring's first line)
     summary: str
     #: its page: the whole docstring, dedented (``chunkattn explain NAME``)
-    doc: str
-    cases: Cases
-    run: Callable[[CheckContext, Case], None]
+    doc: str = field(repr=False)
+    cases: Cases = field(repr=False)
+    run: Callable[[CheckContext, Case], None] = field(repr=False)
     #: capabilities the target must have (see :data:`~chunkattn._internal.engine.target.CAPABILITIES`)
-    needs: tuple[str, ...]
+    needs: tuple[Capability, ...]
     #: share of the profile's max_examples this check runs (statistical and model checks are dear)
     example_share: float = 1.0
     #: not run on the naive reference (the check compares against it)
@@ -148,24 +148,24 @@ def register(
     name: str,
     cases: Cases,
     *,
-    needs: str | tuple[str, ...] = "mask",
+    needs: Capability | tuple[Capability, ...] = Capability.MASK,
     example_share: float = 1.0,
     not_on_reference: bool = False,
 ) -> Callable[[Callable[[CheckContext, Case], None]], Callable[[CheckContext, Case], None]]:
     """Declare ``run`` as the check ``name`` drawing from ``cases``; its docstring is its
     documentation (the first line the summary).
 
-    ``needs``: the target capabilities it runs on — ``"mask"``, ``"sampler"``, ``"model"``,
-    ``"stream"``, ``"stream_state"``, ``"train"``, ``"own"`` (chunkattn's own config and model
-    code), or a tuple of them.
+    ``needs``: the target capabilities it runs on (a :class:`Capability` or a tuple of them).
     """
     needs = (needs,) if isinstance(needs, str) else tuple(needs)
     family, dot, rest = name.partition(".")
     if not (family and dot and rest) or not name.replace(".", "").replace("_", "").isalnum():
         raise ValueError(f"check name {name!r}: expected FAMILY.NAME (letters, digits, '_')")
-    unknown = [n for n in needs if n not in CAPABILITIES]
-    if unknown:
-        raise ValueError(f"check {name}: unknown needs {unknown}; known: {', '.join(CAPABILITIES)}")
+    try:
+        needs = tuple(Capability(n) for n in needs)
+    except ValueError:
+        known = ", ".join(c.value for c in Capability)
+        raise ValueError(f"check {name}: needs {needs!r}: each must be one of {known}") from None
     if not isinstance(cases, Cases):
         raise TypeError(f"check {name}: cases must be a Cases (chunkattn._internal.engine.cases)")
 

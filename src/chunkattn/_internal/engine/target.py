@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +32,7 @@ from chunkattn._internal.engine.model_target import limited_model_factory, load_
 
 __all__ = [
     "CAPABILITIES",
+    "Capability",
     "bulk_context",
     "bulk_sampler",
     "Target",
@@ -41,15 +43,28 @@ __all__ = [
     "load_target",
 ]
 
+
+class Capability(StrEnum):
+    """What a target exposes, and so which checks it gets (a check ``needs`` some of them)."""
+
+    MASK = "mask"
+    SAMPLER = "sampler"
+    MODEL = "model"
+    STREAM = "stream"
+    STREAM_STATE = "stream_state"
+    TRAIN = "train"
+    OWN = "own"
+
+
 #: capability -> what provides it, for skip reasons and errors
 CAPABILITIES = {
-    "mask": "create_dynamic_chunk_mask",
-    "sampler": "ChunkConfigSampler",
-    "model": "model (pass --model MODULE:NAME)",
-    "stream": "model stream()",
-    "stream_state": "stream state_size() with a finite context_chunks",
-    "train": "model module (a torch.nn.Module to train: give the model target a module)",
-    "own": "config or model code of chunkattn's own (these checks are about chunkattn itself)",
+    Capability.MASK: "create_dynamic_chunk_mask",
+    Capability.SAMPLER: "ChunkConfigSampler",
+    Capability.MODEL: "model (pass --model MODULE:NAME)",
+    Capability.STREAM: "model stream()",
+    Capability.STREAM_STATE: "stream state_size() with a finite context_chunks",
+    Capability.TRAIN: "model module (a torch.nn.Module to train: give the model target a module)",
+    Capability.OWN: "config or model code of chunkattn's own (these checks are about chunkattn itself)",
 }
 
 

@@ -23,8 +23,11 @@ from typing import Any
 
 import torch
 
+from chunkattn._internal.engine import precision as _precision
 from chunkattn._internal.engine.cases import LENGTHS, model_inputs
-from chunkattn._internal.engine.model_target import ModelTarget
+from chunkattn._internal.engine.model_target import ModelTarget, accepts_device
+from chunkattn._internal.engine.placement import place
+from chunkattn._internal.engine.precision import Precision, Tolerance
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int
 from chunkattn._internal.engine.target import Capability
@@ -50,9 +53,10 @@ UNCHANGED_ATOL = 1e-7
 #: input chunks ``model.receptive_field`` may feed, so the left edge of a deep stack's receptive
 #: field (``sum(L_i + ceil(left_reach/C))`` chunks back) is inside the input and tested
 RECEPTIVE_FIELD_CAP = 64
-#: "equal" outputs: this much absolute, plus this much relative to the output's scale
-EQUAL_ATOL = 1e-5
-EQUAL_RTOL = 1e-5
+#: "equal" outputs in float32: this much absolute, plus this much relative to the output's
+#: scale; a reduced precision scales both with its dtype's eps (``Precision.tolerance``)
+EQUAL_ATOL = _precision.EQUAL_ATOL
+EQUAL_RTOL = _precision.EQUAL_RTOL
 
 
 def noise_generator(seed: int) -> torch.Generator:
@@ -82,14 +86,23 @@ def run_forward(model: ModelTarget, x: torch.Tensor, lengths: torch.Tensor) -> t
     return y.detach().float().cpu()
 
 
-def differs(a: torch.Tensor, b: torch.Tensor) -> float:
-    """How far ``a`` is from ``b`` beyond float rounding at their scale (0.0 = equal)."""
+def differs(a: torch.Tensor, b: torch.Tensor, tolerance: Tolerance | None = None) -> float:
+    """How far ``a`` is from ``b`` beyond rounding at their scale (0.0 = equal): float32's
+    unless ``tolerance`` (a precision's, ``Precision.tolerance``) says otherwise."""
     if not b.numel():
         return 0.0
+    tolerance = tolerance or Precision.TRUE_32.tolerance
     gap = (a - b).abs().max()
     if not torch.isfinite(gap):
         return math.inf  # NaN compares as nothing: a NaN on either side is a difference
-    return max(0.0, float(gap) - (EQUAL_ATOL + EQUAL_RTOL * float(b.abs().max())))
+    return max(0.0, float(gap) - tolerance.bound(float(b.abs().max())))
+
+
+def tolerance_note(model: ModelTarget) -> str:
+    """What "equal" meant, for a failure message under a reduced precision ('' in float32)."""
+    if not model.precision.reduced:
+        return ""
+    return f" (beyond the {model.precision} tolerance {model.precision.tolerance.text})"
 
 
 def _chunk_changes(model: ModelTarget, y: torch.Tensor, y2: torch.Tensor) -> list[float]:
@@ -269,12 +282,12 @@ def check_padding_invariance(
             continue
         alone = run_forward(model, x[row : row + 1, :length].clone(), torch.tensor([length]))[0]
         valid = -(-length // model.samples_per_patch)
-        excess = differs(batch[row, :valid], alone[:valid])
+        excess = differs(batch[row, :valid], alone[:valid], model.precision.tolerance)
         if excess:
             diff = float((batch[row, :valid] - alone[:valid]).abs().max())
             fail(
                 f"row {row} (length {length} of {frames} frames) differs by {diff:.3g} alone vs "
-                "in the padded batch: padding leaks into valid outputs"
+                f"in the padded batch{tolerance_note(model)}: padding leaks into valid outputs"
             )
 
 
@@ -289,9 +302,12 @@ def check_batch_invariance(model: ModelTarget, rows: int, chunks: int = 2, seed:
     shuffled = run_forward(model, x[order], lengths)
     single = run_forward(model, x[:1], lengths[:1])
     for what, got, want in (("reordered", shuffled, y[order]), ("alone", single, y[:1])):
-        if differs(got, want):
+        if differs(got, want, model.precision.tolerance):
             diff = float((got - want).abs().max())
-            fail(f"outputs change by {diff:.3g} when the batch of {rows} rows is {what}")
+            fail(
+                f"outputs change by {diff:.3g} when the batch of {rows} rows is {what}"
+                f"{tolerance_note(model)}"
+            )
 
 
 def check_finite(model: ModelTarget, lengths: list[int], seed: int = 0) -> None:
@@ -304,14 +320,27 @@ def check_finite(model: ModelTarget, lengths: list[int], seed: int = 0) -> None:
         fail(f"non-finite output at (row, patch, ...) {bad} for lengths {lengths}")
 
 
+def build_placed(
+    factory: Any, seed: int, precision: Precision = Precision.TRUE_32, device: str | None = None
+) -> ModelTarget:
+    """A new model of ``factory`` for ``seed``, in ``precision`` on ``device`` (a factory that
+    takes ``device=`` builds it there)."""
+    if device is not None and accepts_device(factory):
+        model = factory(seed, device=device)
+    else:
+        model = factory(seed)
+    return place(model, precision, device)
+
+
 @lru_cache(maxsize=16)
-def _built(factory: Any, seed: int) -> ModelTarget:
-    return factory(seed)
+def _built(factory: Any, seed: int, precision: Precision, device: str | None) -> ModelTarget:
+    return build_placed(factory, seed, precision, device)
 
 
 def model_of(ctx: CheckContext, case: Case) -> ModelTarget:
-    """The target's model for the case's seed (built once per seed)."""
-    return _built(ctx.target.model, case["seed"])
+    """The target's model for the case's seed, in the context's precision on the target's
+    device (built once per seed, precision and device)."""
+    return _built(ctx.target.model, case["seed"], ctx.precision, ctx.target.device)
 
 
 @register(

@@ -58,14 +58,28 @@ def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     g = noise_generator(case["seed"])
     lengths = torch.tensor(case["lengths"])
     x = torch.randn(len(case["lengths"]), max(case["lengths"] + [1]), case["features"], generator=g)
+    precision, device = ctx.precision, ctx.target.device or "cpu"
     model = build_model(case)
-    with torch.no_grad():
-        reference = model(x, lengths)
+    if precision.cast:
+        model.to(device=device, dtype=precision.dtype)
+    else:
+        model.to(device)
+    x, lengths = precision.inputs(x, device), lengths.to(device)
+    tolerance = precision.tolerance
+    with torch.no_grad(), precision.autocast(device):
+        reference = model(x, lengths).float()
         for backend in sorted(set(BACKENDS) - {"eager"}):
             model.attention_backend = backend
-            diff = float((model(x, lengths) - reference).abs().max())
-            if diff > EQUAL_ATOL:
-                fail(f"backend {backend} differs from eager by {diff:.3g}")
+            out = model(x, lengths).float()
+            diff = float((out - reference).abs().max()) if out.numel() else 0.0
+            bound = (
+                tolerance.atol
+                if not precision.reduced
+                else tolerance.bound(float(reference.abs().max()) if reference.numel() else 0.0)
+            )
+            if not diff <= bound:
+                note = f" (tolerance {tolerance.text})" if precision.reduced else ""
+                fail(f"backend {backend} differs from eager by {diff:.3g}{note}")
 
 
 @register("model.train_eval", MODEL_CASES, needs=Capability.OWN, example_share=0.25)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from chunkattn._internal.checks.model import differs, model_of, run_forward
+from chunkattn._internal.checks.model import differs, model_of, run_forward, tolerance_note
 from chunkattn._internal.engine.cases import model_inputs
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
@@ -61,12 +61,14 @@ def check_stream_equivalence(
             f"streaming {frames} frames in pieces cut at {cuts} gave {tuple(streamed.shape)} "
             f"outputs, forward gives {tuple(full.shape)}"
         )
-    if differs(streamed, full):
+    tolerance = model.precision.tolerance
+    if differs(streamed, full, tolerance):
         diff = (streamed - full).abs().reshape(full.shape[0], -1).amax(-1)
-        first = int((diff > 1e-5).nonzero()[0])
+        first = int((diff > tolerance.bound(float(full.abs().max()))).nonzero()[0])
         fail(
             f"streamed output differs from forward by {float(diff.max()):.3g} (first at token "
             f"{first}, chunk {first // model.chunk_size}) with pieces cut at {cuts}"
+            f"{tolerance_note(model)}"
         )
 
 

@@ -23,6 +23,7 @@ leaves the module as it found it (training flags, parameters, buffers, gradients
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Callable, Iterator
@@ -35,7 +36,9 @@ import torch
 from chunkattn._internal.checks.model import check_output
 from chunkattn._internal.engine.cases import LENGTHS, fields, model_inputs
 from chunkattn._internal.engine.limits import limited
-from chunkattn._internal.engine.model_target import ModelTarget
+from chunkattn._internal.engine.model_target import ModelTarget, accepts_device
+from chunkattn._internal.engine.placement import place
+from chunkattn._internal.engine.precision import Precision
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int, ListOf, OneOf
 from chunkattn._internal.engine.target import Capability
@@ -44,6 +47,8 @@ __all__ = [
     "OVERFIT_FACTOR",
     "OVERFIT_STEPS",
     "GradientReport",
+    "OverfitRun",
+    "overfit_run",
     "check_grad_finite",
     "check_grad_flow",
     "check_overfits",
@@ -212,7 +217,7 @@ def gradient_report(
         finite = all(g is None or math.isfinite(g) for g in norms.values())
         if zero and finite and settle_steps:
             params = [p for p in module.parameters() if p.requires_grad]
-            optimizer = torch.optim.Adam(params, lr=OVERFIT_LR)
+            optimizer = adam(params, model.precision)
             for _ in range(settle_steps):
                 optimizer.step()
                 backward()
@@ -284,6 +289,83 @@ def check_grad_flow(model: ModelTarget, lengths: list[int], chunks: int = 2, see
         )
 
 
+@dataclass(frozen=True)
+class OverfitRun:
+    """One overfitting run: the loss before each step, and the steps a ``16-mixed`` run's
+    GradScaler skipped because the scaled gradients held an inf or a NaN (0-based)."""
+
+    losses: list[float]
+    skipped: tuple[int, ...] = ()
+
+    @property
+    def mostly_skipped(self) -> bool:
+        """More than half the steps were skipped: the optimizer hardly ever stepped."""
+        return 2 * len(self.skipped) > len(self.losses)
+
+
+def adam(params: list[torch.nn.Parameter], precision: Precision) -> torch.optim.Adam:
+    """Adam at :data:`OVERFIT_LR`; in ``16-true`` its ``eps`` is float16's smallest normal number
+    (6.1e-5), since the default 1e-8 is zero there and a correct model's update would divide by it."""
+    eps = 1e-8
+    if precision.cast:
+        eps = max(eps, float(torch.finfo(precision.dtype).tiny))
+    return torch.optim.Adam(params, lr=OVERFIT_LR, eps=eps)
+
+
+def overfit_run(
+    model: ModelTarget,
+    *,
+    steps: int = OVERFIT_STEPS,
+    seed: int = 0,
+    chunks: int = 2,
+    stop_early: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
+) -> OverfitRun:
+    """Up to ``steps`` Adam steps fitting one small batch (a full row of ``chunks`` chunks and a
+    row half as long) to the generic loss's fixed target; stops once :func:`overfit_verdict` is
+    met if ``stop_early`` (and, under ``16-mixed``, no fewer than twice the steps skipped, so the
+    GradScaler's first calibrating skips are never most of a short run). ``16-mixed`` trains
+    through a ``torch.amp.GradScaler``, as people train in float16. The module is left as it
+    was."""
+    module = model.module
+    full = chunks * model.frames_per_chunk
+    x, lens = training_batch(model, [full, max(1, full // 2)], full, seed)
+    forward = train_call(model)
+    losses: list[float] = []
+    skipped: list[int] = []
+    with restored(module), own_randomness(seed):
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
+            return OverfitRun(losses)
+        optimizer = adam(params, model.precision)
+        scaler = model.precision.grad_scaler(model.device)
+        for step in range(steps):
+            optimizer.zero_grad(set_to_none=True)
+            y = forward(x, lens)
+            loss = generic_loss(y, _valid(model, y, x, lens), seed + 1)
+            if not loss.requires_grad:
+                losses.append(float(loss))
+                break
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                before = scaler.get_scale()
+                scaler.step(optimizer)
+                scaler.update()
+                if scaler.get_scale() < before:
+                    skipped.append(step)
+            losses.append(float(loss.detach()))
+            if on_step is not None:
+                on_step(step, losses[-1])
+            if not math.isfinite(losses[-1]):
+                break
+            if stop_early and overfit_verdict(losses)[0] and 2 * len(skipped) <= len(losses):
+                break
+    return OverfitRun(losses, tuple(skipped))
+
+
 def overfit(
     model: ModelTarget,
     *,
@@ -293,34 +375,10 @@ def overfit(
     stop_early: bool = True,
     on_step: Callable[[int, float], None] | None = None,
 ) -> list[float]:
-    """The losses of up to ``steps`` Adam steps fitting one small batch (a full row of
-    ``chunks`` chunks and a row half as long) to the generic loss's fixed target; stops once
-    :func:`overfit_verdict` is met if ``stop_early``. The module is left as it was."""
-    module = model.module
-    full = chunks * model.frames_per_chunk
-    x, lens = training_batch(model, [full, max(1, full // 2)], full, seed)
-    forward = train_call(model)
-    losses: list[float] = []
-    with restored(module), own_randomness(seed):
-        params = [p for p in module.parameters() if p.requires_grad]
-        if not params:
-            return losses
-        optimizer = torch.optim.Adam(params, lr=OVERFIT_LR)
-        for step in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            y = forward(x, lens)
-            loss = generic_loss(y, _valid(model, y, x, lens), seed + 1)
-            if not loss.requires_grad:
-                losses.append(float(loss))
-                break
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            if on_step is not None:
-                on_step(step, losses[-1])
-            if not math.isfinite(losses[-1]) or stop_early and overfit_verdict(losses)[0]:
-                break
-    return losses
+    """The losses of :func:`overfit_run`."""
+    return overfit_run(
+        model, steps=steps, seed=seed, chunks=chunks, stop_early=stop_early, on_step=on_step
+    ).losses
 
 
 def overfit_verdict(losses: list[float]) -> tuple[bool, float, float]:
@@ -343,7 +401,15 @@ def check_overfits(
     trainable = [p for p in model.module.parameters() if p.requires_grad]
     if not trainable:
         fail("no parameter of the module has requires_grad: the optimizer has nothing to train")
-    losses = overfit(model, steps=steps, seed=seed, chunks=chunks)
+    run = overfit_run(model, steps=steps, seed=seed, chunks=chunks)
+    losses = run.losses
+    if run.mostly_skipped:
+        fail(
+            f"under {model.precision} the GradScaler skipped {len(run.skipped)} of "
+            f"{len(losses)} Adam steps on one batch of {chunks} chunks (inf or NaN in the "
+            f"scaled gradients, first at step {run.skipped[0]}): the optimizer hardly ever "
+            "stepped"
+        )
     if losses and not math.isfinite(losses[-1]):
         fail(
             f"the loss became {losses[-1]} at Adam step {len(losses)} of one batch of {chunks} "
@@ -364,15 +430,18 @@ def check_overfits(
 
 def _fresh(ctx: CheckContext, case: Case) -> ModelTarget:
     """A model built for this case alone (training changes generators and sampler state a
-    cached model would carry into the next case), its default training call under the limit."""
-    model = ctx.target.model(case["seed"])
+    cached model would carry into the next case), its default training call under the limit,
+    in the context's precision on the target's device."""
+    factory, device = ctx.target.model, ctx.target.device
+    if device is not None and accepts_device(factory):
+        model = factory(case["seed"], device=device)
+    else:
+        model = factory(case["seed"])
     if model.train_forward is None and ctx.target.timeout:
-        import dataclasses
-
         model = dataclasses.replace(
             model, train_forward=limited(train_call(model), ctx.target.timeout, "train forward")
         )
-    return model
+    return place(model, ctx.precision, device)
 
 
 #: a training batch: up to 3 rows, of length 0 and 1 among them

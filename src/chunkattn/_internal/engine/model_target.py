@@ -18,7 +18,11 @@
   that are causal inside).
 - optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
   ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
-  ``module(x, lengths)``): the training-health checks (docs/contract.md: The training side).
+  ``module(x, lengths)``): the training-health checks (docs/contract.md: The training side);
+- optionally ``precision``: what the model trains in, a precision name or a list of them
+  (``"bf16-mixed"``, ``["32-true", "16-mixed"]``), the default of ``--precision`` for it
+  (docs/contract.md: Precision and device). A factory that takes a ``device`` keyword is given
+  the device the checks run on.
 
 A ``SimpleNamespace`` will do; :class:`ModelTarget` is the same as a dataclass::
 
@@ -35,6 +39,7 @@ This module is the protocol only: it imports no check and no model, so every lay
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +48,7 @@ from typing import Any
 from chunkattn._internal.contract.core import WITHIN_CHUNK, is_int
 from chunkattn._internal.engine.importing import TargetError, import_target_module
 from chunkattn._internal.engine.limits import limited
+from chunkattn._internal.engine.precision import Precision
 
 __all__ = [
     "ModelTarget",
@@ -81,6 +87,13 @@ class ModelTarget:
     #: it (None: ``module.train()`` then ``module(x, lengths)``)
     module: Any = None
     train_forward: Callable[..., Any] | None = None
+    #: what the forward runs in and where (docs/contract.md: Precision and device); a factory's
+    #: model is ``32-true`` on the CPU until :func:`~chunkattn._internal.engine.placement.place`
+    #: puts it elsewhere
+    precision: Precision = Precision.TRUE_32
+    device: str = "cpu"
+    #: the precisions the target declares it trains in (its ``precision``), None if it does not
+    trains_in: tuple[Precision, ...] | None = None
 
     @property
     def frames_per_chunk(self) -> int:
@@ -216,6 +229,9 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
     if within not in WITHIN_CHUNK:
         raise TargetError(f"{where}: within_chunk must be one of {WITHIN_CHUNK}, got {within!r}")
     module, train_forward = _training_side(obj, where)
+    placed = (
+        {"precision": obj.precision, "device": obj.device} if isinstance(obj, ModelTarget) else {}
+    )
     return ModelTarget(
         forward=forward,
         features=_integer(obj, "features", where, 1),
@@ -231,6 +247,8 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         within_chunk=within,
         module=module,
         train_forward=train_forward,
+        trains_in=declared_precisions(obj, where),
+        **placed,
     )
 
 
@@ -261,10 +279,43 @@ def _training_side(obj: Any, where: str) -> tuple[Any, Callable[..., Any] | None
     return module, train_forward
 
 
-def load_model_factory(spec: str) -> Callable[[int], ModelTarget]:
+def accepts_device(factory: Callable[..., Any]) -> bool:
+    """``factory`` takes a ``device`` keyword (or ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.name == "device" and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD
+        for p in parameters
+    )
+
+
+def declared_precisions(obj: Any, where: str = "the model") -> tuple[Precision, ...] | None:
+    """The ``precision`` a model target declares (a name or a list: what it trains in), or
+    None; a TargetError of one line when it is not a precision."""
+    from chunkattn._internal.engine.precision import parse_precisions
+
+    if isinstance(obj, ModelTarget):
+        return obj.trains_in
+    value = getattr(obj, "precision", None)
+    if value is None:
+        return None
+    if not isinstance(value, str | list | tuple):
+        raise TargetError(
+            f"{where}: precision must be a precision name or a list of them, got {value!r}"
+        )
+    try:
+        return parse_precisions(value)
+    except ValueError as exc:
+        raise TargetError(f"{where}: {exc}") from None
+
+
+def load_model_factory(spec: str) -> Callable[..., ModelTarget]:
     """``MODULE:NAME`` (module a dotted name or a ``.py`` path) as a factory of validated
     :class:`ModelTarget`; the model for seed 0 is built once here, so a broken factory is one
-    clear error before any check runs."""
+    clear error before any check runs. The factory returned takes ``device=`` too, which it
+    passes on to a factory that accepts it."""
     module_spec, sep, name = spec.rpartition(":")
     if not sep or not module_spec or not name.isidentifier():
         raise TargetError(f"{spec}: --model takes MODULE:NAME (a factory NAME(seed: int = 0))")
@@ -273,7 +324,11 @@ def load_model_factory(spec: str) -> Callable[[int], ModelTarget]:
     if not callable(factory):
         raise TargetError(f"{spec}: {module_spec} has no callable {name}")
 
-    def build(seed: int = 0) -> ModelTarget:
+    takes_device = accepts_device(factory)
+
+    def build(seed: int = 0, device: str | None = None) -> ModelTarget:
+        if device is not None and takes_device:
+            return as_model_target(factory(seed=seed, device=device), f"{spec}(seed={seed})")
         return as_model_target(factory(seed=seed), f"{spec}(seed={seed})")
 
     try:
@@ -294,13 +349,16 @@ class _LimitedStream:
 
 
 def limited_model_factory(
-    factory: Callable[[int], Any], seconds: float
-) -> Callable[[int], ModelTarget]:
+    factory: Callable[..., Any], seconds: float
+) -> Callable[..., ModelTarget]:
     """``factory`` whose models run every call (forward, stream, feed, flush) under a limit."""
     build = limited(factory, seconds, "model factory")
+    takes_device = accepts_device(factory)
 
-    def make(seed: int = 0) -> ModelTarget:
-        model = as_model_target(build(seed))
+    def make(seed: int = 0, device: str | None = None) -> ModelTarget:
+        model = as_model_target(
+            build(seed, device=device) if device is not None and takes_device else build(seed)
+        )
         stream = model.stream and limited(model.stream, seconds, "stream")
         return dataclasses.replace(
             model,

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.loader import load_config
 from chunkattn._internal.engine.cases import Cases
+from chunkattn._internal.engine.precision import Precision
 from chunkattn._internal.engine.schema import Schema, shown
 from chunkattn._internal.engine.target import Capability, Target
 
@@ -70,6 +71,9 @@ class CheckContext:
     #: campaign scope (``chunkattn fuzz``): strategies also reach long sequences and deep left
     #: context, which a pytest run's few hundred examples cannot afford
     wide: bool = False
+    #: what the ``model.*`` and ``stream.*`` checks run the model in (docs/contract.md:
+    #: Precision and device); the other families ignore it
+    precision: Precision = Precision.TRUE_32
 
 
 Case = dict[str, Any]

@@ -29,6 +29,7 @@ from chunkattn._internal.contract.core import WITHIN_CHUNK
 from chunkattn._internal.engine.importing import TargetError, import_target_module
 from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT, limited, time_limit
 from chunkattn._internal.engine.model_target import limited_model_factory, load_model_factory
+from chunkattn._internal.engine.precision import Precision, device_problem, parse_device
 
 __all__ = [
     "CAPABILITIES",
@@ -102,6 +103,11 @@ class Target:
     #: geometry the target always has (a sliding window is ``{"chunk_size": 1}``): drawn cases
     #: are pinned to it, so the mask checks ask only for masks the library can build
     fixed: tuple[tuple[str, Any], ...] = ()
+    #: where the model checks run it (``--device``; None: the device of the model's module
+    #: where it has parameters, else the CPU), and the precisions the model declares it trains
+    #: in (its ``precision``: the default of ``--precision``; None: ``32-true``)
+    device: str | None = None
+    precisions: tuple[Precision, ...] | None = None
 
     def pin(self, case: dict[str, Any]) -> dict[str, Any]:
         """``case`` with this target's fixed geometry in force (unchanged if it has none)."""
@@ -218,11 +224,22 @@ def load_target(
     model: str | None = None,
     *,
     timeout: float | None = DEFAULT_TIMEOUT,
+    device: str | None = None,
 ) -> Target:
-    """The target for ``--impl`` and/or ``--model`` (neither: chunkattn itself).
+    """The target for ``--impl`` and/or ``--model`` (neither: chunkattn itself), its model run
+    on ``device`` (None: where its module's parameters are, else the CPU).
 
-    Raises :class:`TargetError` with one line saying what is wrong.
+    Raises :class:`TargetError` with one line saying what is wrong (a device this machine
+    lacks included).
     """
+    if device is not None:
+        try:
+            device = parse_device(device)
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
+        problem = device_problem(device)
+        if problem:
+            raise TargetError(problem)
     if impl is None and model is None:
         target = builtin_targets()["chunkattn"]
     else:
@@ -245,12 +262,15 @@ def load_target(
                 model_state=callable(getattr(stream, "state_size", None))
                 and probe.context_chunks is not None,
                 model_trains=probe.module is not None,
+                precisions=probe.trains_in,
             )
         if not target.capabilities:
             raise TargetError(
                 f"{impl}: exposes nothing checkable (looked for create_dynamic_chunk_mask and "
                 "ChunkConfigSampler); pass --model MODULE:NAME to check a model"
             )
+    if device is not None:
+        target = dataclasses.replace(target, device=device)
     return target.with_timeout(timeout)
 
 

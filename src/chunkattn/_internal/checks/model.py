@@ -35,6 +35,7 @@ from chunkattn._internal.engine.target import Capability
 __all__ = [
     "check_batch_invariance",
     "check_chunk_causality",
+    "check_exact_integer_corner",
     "check_finite",
     "check_lookahead",
     "check_output",
@@ -193,6 +194,40 @@ def check_chunk_causality(model: ModelTarget, chunks: int = 4, cut: int = 1, see
                 f"output chunk {c} changed by {changes[c]:.3g} when only input frames >= {start} "
                 f"(chunk {cut}{past}) changed: a later chunk leaks into an earlier one"
             )
+
+
+#: the (target, precision, device) whose exact-integer corner has passed in this run
+_CORNERS_PASSED: set[tuple[str, Precision, str | None]] = set()
+#: whole chunks past the exact-integer range the corner's row reaches (its cuts)
+CORNER_CHUNKS = 2
+
+
+def check_exact_integer_corner(model: ModelTarget, seed: int = 0) -> None:
+    """Under a reduced precision: on one row of tokens past the compute dtype's exact-integer
+    range (more than 256 tokens for bfloat16, 2048 for float16), changing input from each chunk
+    boundary past the range on never changes the outputs of earlier chunks.
+
+    Positions and chunk indices computed in the compute dtype round past that range, so a mask
+    that is exact on every short input leaks the next chunk there."""
+    exact = model.precision.exact_integers
+    first = exact // model.chunk_size + 1
+    chunks = first + CORNER_CHUNKS
+    x = _input(model, chunks, seed)
+    y = run_forward(model, x, torch.tensor([x.shape[1]]))
+    lengths = torch.tensor([x.shape[1]])
+    for cut in range(first, chunks):
+        start = cut * model.frames_per_chunk + model.lookahead_frames
+        perturbed = _perturbed(x, slice(start, None), seed + 7 + cut, 5.0)
+        changes = _chunk_changes(model, y, run_forward(model, perturbed, lengths))
+        for c in range(cut):
+            if changes[c] > UNCHANGED_ATOL:
+                fail(
+                    f"under {model.precision}, on one row of {chunks * model.chunk_size} tokens "
+                    f"(past {model.precision.short}'s exact integers, {exact}): output chunk {c} "
+                    f"changed by {changes[c]:.3g} when only input frames >= {start} (chunk "
+                    f"{cut}) changed: positions or chunk indices computed in "
+                    f"{model.precision.short} round, and a later chunk leaks into an earlier one"
+                )
 
 
 def dependency_matrix(
@@ -399,6 +434,11 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
     ModelTarget(..., lookahead_frames=6)    # a front end that reads 6 frames past each patch
     ```
     """
+    if ctx.precision.reduced:
+        key = (ctx.target.name, ctx.precision, ctx.target.device)
+        if key not in _CORNERS_PASSED:
+            check_exact_integer_corner(model_of(ctx, {"seed": 0}))
+            _CORNERS_PASSED.add(key)
     check_chunk_causality(model_of(ctx, case), case["chunks"], case["cut"], case["noise"])
 
 

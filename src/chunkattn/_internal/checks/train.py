@@ -38,7 +38,6 @@ from chunkattn._internal.engine.cases import LENGTHS, fields, model_inputs
 from chunkattn._internal.engine.limits import limited
 from chunkattn._internal.engine.model_target import ModelTarget, accepts_device
 from chunkattn._internal.engine.placement import place
-from chunkattn._internal.engine.precision import Precision
 from chunkattn._internal.engine.registry import Case, CheckContext, fail, register
 from chunkattn._internal.engine.schema import Int, ListOf, OneOf
 from chunkattn._internal.engine.target import Capability
@@ -217,7 +216,7 @@ def gradient_report(
         finite = all(g is None or math.isfinite(g) for g in norms.values())
         if zero and finite and settle_steps:
             params = [p for p in module.parameters() if p.requires_grad]
-            optimizer = adam(params, model.precision)
+            optimizer = adam(params)
             for _ in range(settle_steps):
                 optimizer.step()
                 backward()
@@ -303,12 +302,14 @@ class OverfitRun:
         return 2 * len(self.skipped) > len(self.losses)
 
 
-def adam(params: list[torch.nn.Parameter], precision: Precision) -> torch.optim.Adam:
-    """Adam at :data:`OVERFIT_LR`; in ``16-true`` its ``eps`` is float16's smallest normal number
-    (6.1e-5), since the default 1e-8 is zero there and a correct model's update would divide by it."""
+def adam(params: list[torch.nn.Parameter]) -> torch.optim.Adam:
+    """Adam at :data:`OVERFIT_LR`. With float16 parameters (``16-true``) its ``eps`` is float16's
+    smallest normal number (6.1e-5): the default 1e-8 is zero in float16, and the update of a
+    correct model would divide by it."""
     eps = 1e-8
-    if precision.cast:
-        eps = max(eps, float(torch.finfo(precision.dtype).tiny))
+    for p in params:
+        if p.dtype == torch.float16:
+            eps = max(eps, float(torch.finfo(torch.float16).tiny))
     return torch.optim.Adam(params, lr=OVERFIT_LR, eps=eps)
 
 
@@ -337,7 +338,7 @@ def overfit_run(
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
             return OverfitRun(losses)
-        optimizer = adam(params, model.precision)
+        optimizer = adam(params)
         scaler = model.precision.grad_scaler(model.device)
         for step in range(steps):
             optimizer.zero_grad(set_to_none=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from chunkattn._internal.commands.render import (
     Geometry,
@@ -23,9 +24,16 @@ from chunkattn._internal.commands.render import (
     json_safe,
 )
 from chunkattn._internal.contract.config import ProjectConfig
-from chunkattn._internal.engine.runner import CheckResult
+from chunkattn._internal.engine.results import CheckResult, ExitCode, Status, all_ok
 
-__all__ = ["ModelClaims", "VerifyReport", "build_report", "render_text", "result_line"]
+__all__ = [
+    "ModelClaims",
+    "VerifyReport",
+    "build_report",
+    "explain_hint",
+    "render_text",
+    "result_line",
+]
 
 #: chunks of input the printed dependency matrix covers at most (enough for the left edge of
 #: most stacks' receptive field; ``model.receptive_field`` itself reaches further)
@@ -79,13 +87,13 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status in ("pass", "skip") for r in self.results)
+        return all_ok(self.results)
 
     @property
-    def exit_status(self) -> int:
+    def exit_status(self) -> ExitCode:
         if self.lost is not None and self.ok:
-            return 2
-        return 0 if self.ok else 1
+            return ExitCode.USAGE
+        return ExitCode.of(self.ok)
 
     def as_json(self) -> dict[str, Any]:
         out = {
@@ -170,12 +178,17 @@ def build_report(
     return VerifyReport(target, config, profile, results, lost, claims)
 
 
+def explain_hint(name: str) -> str:
+    """What ends every FAIL line: the command that prints the check's page."""
+    return f"(run: chunkattn explain {name})"
+
+
 def result_line(
     result: CheckResult, examples_width: int = 5, status: str | None = None, seconds: bool = True
 ) -> str:
     """One check's line (rich markup): status, name, examples, seconds, and the counterexample
-    of a failure or the reason of a skip."""
-    status = status or result.status
+    of a failure (then the hint to ``chunkattn explain`` it) or the reason of a skip."""
+    status = str(status or result.status)
     line = (
         f"[{_STYLES[status]}]{status.upper():<5}[/] {result.name:<28} "
         f"{result.examples:>{examples_width}} examples"
@@ -184,6 +197,8 @@ def result_line(
         line += f" {result.seconds:>6.2f} s"
     if status in ("fail", "error"):
         line += f"  counterexample: {result.counterexample}  {result.message}"
+        if status == Status.FAIL:
+            line += f"  {escape(explain_hint(result.name))}"
     elif status == "skip":
         line += f"  ({result.message})"
     return line
@@ -247,11 +262,11 @@ def render_text(report: VerifyReport, out: Console) -> None:
         _print_model(out, report.model)
     else:
         _print_eval_geometry(out, report.config)
-    counts = {s: sum(r.status == s for r in report.results) for s in ("pass", "skip")}
-    failed = sum(r.status in ("fail", "error") for r in report.results)
+    counts = {s: sum(r.status == s for r in report.results) for s in (Status.PASS, Status.SKIP)}
+    failed = sum(r.status.failed for r in report.results)
     out.print(
-        f"{counts['pass']} passed, {failed} failed"
-        + (f", {counts['skip']} skipped" if counts["skip"] else "")
+        f"{counts[Status.PASS]} passed, {failed} failed"
+        + (f", {counts[Status.SKIP]} skipped" if counts[Status.SKIP] else "")
     )
 
 

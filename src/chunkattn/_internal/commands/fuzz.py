@@ -49,6 +49,9 @@ SLICE_EXAMPLES = 200
 SLICE_SECONDS = 15.0
 #: seconds past the budget after which slices still running are stopped
 OVERRUN = 30.0
+#: how the verdict shows a check no slice explored within the budget (not a Status: no check
+#: ends so, only a campaign's report)
+NOT_RUN = "not run"
 #: where a campaign keeps what it found when the shared database went away
 FOUND_FILE = "chunkattn-found.yaml"
 #: the directory database a campaign uses without --db (Hypothesis's own default location)
@@ -310,9 +313,13 @@ def _report(
         tally = schedule.tallies[check.name]
         result = tally.result or CheckResult(check.name, Status.PASS)
         status = (
-            result.status if tally.result is not None else "pass" if tally.examples else "not run"
+            result.status
+            if tally.result is not None
+            else Status.PASS
+            if tally.examples
+            else NOT_RUN
         )
-        unexplored += status == "not run"
+        unexplored += status == NOT_RUN
         if status in (Status.FAIL, Status.ERROR):
             failures.append((check.name, result))
         shown = dataclasses.replace(result, examples=tally.examples)

@@ -40,11 +40,12 @@ __all__ = [
 MATRIX_CAP = 24
 #: capabilities of the seed API and chunkattn's own code: checks that need them are not about a model
 SEED_API_NEEDS = {"mask", "sampler", "own"}
+#: a status's colour; fuzz also shows a check that got no example in its budget as "not run"
 _STYLES = {
-    "pass": "green",
-    "fail": "bold red",
-    "error": "bold red",
-    "skip": "yellow",
+    Status.PASS: "green",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold red",
+    Status.SKIP: "yellow",
     "not run": "yellow",
 }
 
@@ -193,13 +194,13 @@ def result_line(
         f"[{_STYLES[status]}]{status.upper():<5}[/] {result.name:<28} "
         f"{result.examples:>{examples_width}} examples"
     )
-    if status != "skip" and seconds:
+    if status != Status.SKIP and seconds:
         line += f" {result.seconds:>6.2f} s"
-    if status in ("fail", "error"):
+    if status in (Status.FAIL, Status.ERROR):
         line += f"  counterexample: {result.counterexample}  {result.message}"
         if status == Status.FAIL:
             line += f"  {escape(explain_hint(result.name))}"
-    elif status == "skip":
+    elif status == Status.SKIP:
         line += f"  ({result.message})"
     return line
 
@@ -216,7 +217,7 @@ def _skip_lines(report: VerifyReport) -> list[str]:
     seed_api = defaultdict(list)
     model_side = []
     for r in report.results:
-        if r.status != "skip":
+        if r.status is not Status.SKIP:
             continue
         check = CHECKS.get(r.name)
         if check is None or set(check.needs) & SEED_API_NEEDS:
@@ -254,7 +255,7 @@ def render_text(report: VerifyReport, out: Console) -> None:
     out.print(_header(report), markup=False)
     grouped = _is_model_target(report)
     for r in report.results:
-        if not (grouped and r.status == "skip"):
+        if not (grouped and r.status is Status.SKIP):
             out.print(result_line(r))
     for line in _skip_lines(report) if grouped else []:
         out.print(line)

@@ -274,8 +274,10 @@ def _seeds(args: argparse.Namespace) -> ExitCode:
 
 def _validate_case(name: str, case: dict[str, Any]) -> None:
     """A new seed must at least be runnable: its keys must be what the check reads."""
+    from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.engine.case_schema import validate
-    from chunkattn.testing import CHECKS, CheckContext, CheckFailure, builtin_targets
+    from chunkattn._internal.engine.registry import CheckContext, CheckFailure
+    from chunkattn._internal.engine.target import builtin_targets
 
     if name not in CHECKS:
         raise ConfigError(f"unknown check; known: {', '.join(CHECKS)}", key=name)

@@ -11,7 +11,7 @@ __all__ = ["main"]
 
 
 def main(name: str, out: TextIO) -> ExitCode:
-    from chunkattn.testing import CHECKS
+    from chunkattn._internal.checks import CHECKS
 
     check = CHECKS.get(name)
     if check is None:

@@ -34,13 +34,16 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from chunkattn._internal.checks import CHECKS
 from chunkattn._internal.commands.report import result_line
 from chunkattn._internal.engine.database import DatabaseLost, open_database, screen_failures
 from chunkattn._internal.engine.limits import TargetTimeout
+from chunkattn._internal.engine.profiles import profile_settings
+from chunkattn._internal.engine.registry import Check, CheckContext
 from chunkattn._internal.engine.results import CheckResult, ExitCode, Status
 from chunkattn._internal.engine.runner import run_check
 from chunkattn._internal.engine.seeds import add_seed, format_seeds
-from chunkattn.testing import CHECKS, Check, CheckContext, load_target, profile_settings
+from chunkattn._internal.engine.target import load_target
 
 __all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
 

@@ -42,12 +42,14 @@ def survey_adapter(
     ``MODULE:FACTORY`` (metadata it lacks is left empty). ``on_check(name)`` is called before
     each check runs.
     """
+    from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.contract.loader import load_config
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
+    from chunkattn._internal.engine.profiles import profile_settings
+    from chunkattn._internal.engine.registry import CheckContext
     from chunkattn._internal.engine.runner import run_checks
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn._internal.engine.target import TargetError
-    from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings
+    from chunkattn._internal.engine.target import TargetError, load_target
 
     entry = _entry(name)
     if not entry["installed"]:
@@ -131,7 +133,8 @@ def _adapters_to_survey(
 ) -> list[str]:
     """The adapters to survey; a usage error (one line) before anything runs."""
     from chunkattn import adapters as registry
-    from chunkattn.testing import CHECKS, profile_settings
+    from chunkattn._internal.checks import CHECKS
+    from chunkattn._internal.engine.profiles import profile_settings
 
     profile_settings(profile)  # an unknown profile is a usage error before anything runs
     if not any(name_matches(name, select) for name in CHECKS):

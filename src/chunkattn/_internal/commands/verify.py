@@ -65,14 +65,11 @@ def _start_helper(args: argparse.Namespace) -> None:
 def _prepare(args: argparse.Namespace, config: Any) -> _Run:
     import torch
 
+    from chunkattn._internal.checks import CHECKS
+    from chunkattn._internal.engine.profiles import active_profile_name, profile_settings
+    from chunkattn._internal.engine.registry import CheckContext
     from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn.testing import (
-        CHECKS,
-        CheckContext,
-        active_profile_name,
-        load_target,
-        profile_settings,
-    )
+    from chunkattn._internal.engine.target import load_target
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)

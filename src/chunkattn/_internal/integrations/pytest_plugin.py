@@ -70,11 +70,13 @@ def _activate(config: pytest.Config) -> list:
 def _resolve_run(config: pytest.Config) -> Any:
     """The profile, seeds and shared database of this run: the options given, else the
     user's environment variables (documented defaults), else chunkattn's defaults."""
+    from chunkattn._internal.checks import load_checks
     from chunkattn._internal.engine.database import screen_failures
+    from chunkattn._internal.engine.profiles import active_profile_name
     from chunkattn._internal.engine.seeds import load_seeds
     from chunkattn._internal.integrations.pytest_support import Run, shared_database
-    from chunkattn.testing import active_profile_name
 
+    load_checks()  # the seeds files name them
     try:
         profile = active_profile_name(o.PROFILE.value(config))
     except ValueError as exc:
@@ -93,7 +95,7 @@ def _resolve_run(config: pytest.Config) -> Any:
 
 
 def _load_targets(config: pytest.Config) -> list:
-    from chunkattn.testing import TargetError, builtin_targets, load_target
+    from chunkattn._internal.engine.target import TargetError, builtin_targets, load_target
 
     impl, model = o.IMPL.value(config), o.MODEL.value(config)
     timeout = o.TIMEOUT.value(config)
@@ -137,7 +139,7 @@ def chunkattn_config():
 @pytest.fixture
 def check_ctx(request: pytest.FixtureRequest, chunkattn_config):
     """The target under test for a named check (parametrized by the plugin)."""
-    from chunkattn.testing import CheckContext
+    from chunkattn._internal.engine.registry import CheckContext
 
     target = request.param
     check = getattr(request.function, "chunkattn_check", None)

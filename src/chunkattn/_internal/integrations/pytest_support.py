@@ -22,6 +22,7 @@ from functools import cache
 
 from hypothesis import example, given, settings
 
+from chunkattn._internal.checks import CHECKS
 from chunkattn._internal.engine.database import (
     DatabaseError,
     GuardedDatabase,
@@ -29,7 +30,7 @@ from chunkattn._internal.engine.database import (
     stored_cases,
 )
 from chunkattn._internal.engine.profiles import profile_settings
-from chunkattn._internal.engine.registry import CHECKS, Case, CheckContext
+from chunkattn._internal.engine.registry import Case, CheckContext
 from chunkattn._internal.engine.runner import identifier
 
 __all__ = ["FailedCase", "Run", "property_test", "property_tests", "shared_database"]

@@ -91,24 +91,29 @@ def property_test(name: str, seeds: list | None = None) -> Callable[..., None]:
     def bind(run: Run) -> None:
         """Apply the run's profile, and replay its seeds and stored cases first (once)."""
         nonlocal bound
-        if bound:
-            return
-        bound = True
-        profile = profile_settings(run.profile)
-        examples = max(1, round(profile.max_examples * check.example_share))
-        replays = list(run.seeds.get(name, []) if seeds is None else seeds)
-        if run.database is not None:
-            # the database's own entries replay only through the strategy that drew them; the
-            # cases chunkattn stored beside them replay anywhere, as explicit examples
-            profile = settings(profile, database=run.database)
-            replays += [c for c in stored_cases(run.database, name) if c not in replays]
-        for case in reversed(replays):
-            example(case=case)(wrapped)
-        settings(profile, max_examples=examples)(wrapped)
+        if not bound:
+            bound = True
+            _bind(wrapped, name, run, seeds)
 
     wrapped.chunkattn_check = check
     wrapped.chunkattn_bind = bind
     return wrapped
+
+
+def _bind(wrapped: Callable[..., None], name: str, run: Run, seeds: list | None) -> None:
+    """Give the test of check ``name`` its explicit examples and its settings for ``run``."""
+    check = CHECKS[name]
+    profile = profile_settings(run.profile)
+    examples = max(1, round(profile.max_examples * check.example_share))
+    replays = list(run.seeds.get(name, []) if seeds is None else seeds)
+    if run.database is not None:
+        # the database's own entries replay only through the strategy that drew them; the
+        # cases chunkattn stored beside them replay anywhere, as explicit examples
+        profile = settings(profile, database=run.database)
+        replays += [c for c in stored_cases(run.database, name) if c not in replays]
+    for case in reversed(replays):
+        example(case=case)(wrapped)
+    settings(profile, max_examples=examples)(wrapped)
 
 
 def property_tests(prefix: str = "") -> dict[str, Callable[..., None]]:

@@ -31,7 +31,8 @@ from chunkattn._internal.checks.train import (
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.profiles import PROFILES, active_profile_name, profile_settings
 from chunkattn._internal.engine.registry import Check, CheckContext, CheckFailure
-from chunkattn._internal.engine.runner import CheckResult, run_check
+from chunkattn._internal.engine.results import CheckResult
+from chunkattn._internal.engine.runner import run_check
 from chunkattn._internal.engine.target import Target, TargetError, builtin_targets, load_target
 
 __all__ = [

@@ -1,41 +1,38 @@
 """The ``chunkattn`` command: ``verify``, ``fuzz``, ``survey``, ``mask``, ``doctor``,
-``stream-check``, ``seeds``.
+``stream-check``, ``seeds``, ``explain``.
 
-Exit status: 0 all good, 1 a check failed (or a finding), 2 usage or config error — always a
-single line naming the file, key or argument, never a traceback.
+Exit status (:class:`~chunkattn._internal.engine.results.ExitCode`): 0 all good, 1 a check
+failed (or a finding), 2 usage or config error — always a single line naming the file, key or
+argument, never a traceback. Each subcommand is one :class:`Command`: its options (declared
+once, in :mod:`chunkattn._internal.engine.options`, shared with the pytest plugin) and the
+function that runs it.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import json
-import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from rich.console import Console
 
-from chunkattn._internal.commands.render import block_picture, name_matches, progress_bar
+from chunkattn._internal.commands.render import block_picture, name_matches
 from chunkattn._internal.contract.core import (
-    DEFAULT_TIMEOUT,
     ChunkConfig,
     ConfigError,
     check_chunk_size,
     check_context_chunks,
 )
 from chunkattn._internal.contract.loader import load_config
+from chunkattn._internal.engine import options as o
+from chunkattn._internal.engine.options import Option, UsageError, add_options
+from chunkattn._internal.engine.results import ExitCode
 
-__all__ = ["main"]
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad command-line input; reported as one line with exit status 2."""
+__all__ = ["UsageError", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,164 +40,143 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _int_or_none(text: str) -> int | None:
-    if text.lower() in ("none", "null"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'none', got {text!r}") from None
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-_DB_HELP = (
-    "shared example database: redis://HOST:PORT/N or a directory "
-    "(default: $CHUNKATTN_DB, else the local .hypothesis directory)"
+# the options only the commands take (those the pytest plugin shares are in engine.options)
+_FLAG = (("action", "store_true"),)
+JSON = Option(("--json",), "json", "print the report as JSON", extra=_FLAG)
+WORKERS = Option(("--workers",), "workers", "worker processes", o.positive_int, os.cpu_count() or 1)
+MAX_TIME = Option(
+    ("--max-time",), "max_time", "time budget in seconds (default 600)", o.seconds, 600.0
 )
+SEED = Option(("--seed",), "seed", "campaign seed (default: a fresh one, printed)", int)
+KIND = Option(
+    ("--kind",),
+    "kind",
+    "only mask or only model adapters (default both)",
+    extra=(("choices", ("mask", "model")),),
+)
+SEQ_LEN = Option(("--seq-len",), "seq_len", "", int, extra=(("required", True),))
+CHUNK_SIZE = Option(("--chunk-size",), "chunk_size", "", o.int_or_none, extra=(("required", True),))
+CONTEXT_CHUNKS = Option(("--context-chunks",), "context_chunks", "", o.int_or_none)
+SEEDS_FILE = Option(("--file",), "file", "seeds file (default: ./chunkattn-seeds.yaml)")
+STEPS = Option(("--steps",), "steps", "overfit budget in steps", type=o.positive_int, default=300)
+DOCTOR_MODEL = o.MODEL.with_(
+    env=None,
+    help="diagnose your own model instead: MODULE:NAME, a factory NAME(seed: int = 0) whose "
+    "model exposes module (docs/contract.md: The training side)",
+)
+PATCHES = Option(("--patches",), "patches", "stream length in patches", int, 256)
+CHECK = Option(("check",), "check", "a check's name, as verify lists it")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its help, its options, and the function that runs it."""
+
+    name: str
+    help: str
+    options: tuple[Option, ...]
+    run: Callable[[argparse.Namespace], ExitCode]
+
+
+def _verify(args: argparse.Namespace) -> ExitCode:
+    from chunkattn._internal.commands.verify import main as verify
+
+    return verify(args)
+
+
+def _explain(args: argparse.Namespace) -> ExitCode:
+    from chunkattn._internal.commands.explain import main as explain
+
+    return ExitCode(explain(args.check, sys.stdout))
+
+
+def _commands() -> tuple[Command, ...]:
+    run_options = (o.IMPL, o.MODEL, o.TIMEOUT)
+    return (
+        Command(
+            "verify",
+            "run every check that applies and report",
+            (o.CONFIG, *run_options, o.PROFILE, o.SEEDS, o.SELECT, JSON, o.DB),
+            _verify,
+        ),
+        Command(
+            "fuzz",
+            "a long campaign in worker processes, one example database",
+            (*run_options, o.DB, WORKERS, MAX_TIME, o.SELECT, SEED),
+            _fuzz,
+        ),
+        Command(
+            "survey",
+            "check the field's own masks and models (every installed adapter)",
+            (
+                JSON.with_(help="print a JSON list, one per adapter"),
+                o.PROFILE.with_(default="ci", help="Hypothesis profile (default: ci)"),
+                o.SELECT,
+                KIND,
+                o.TIMEOUT,
+            ),
+            _survey,
+        ),
+        Command(
+            "mask",
+            "draw the block picture of a chunk mask",
+            (SEQ_LEN, CHUNK_SIZE, CONTEXT_CHUNKS),
+            _mask,
+        ),
+        Command("seeds", "list or add regression seeds", (), _seeds),
+        Command(
+            "doctor",
+            "tests pass but training fails: diagnose the model",
+            (o.CONFIG, STEPS, DOCTOR_MODEL, o.TIMEOUT),
+            _doctor,
+        ),
+        Command(
+            "stream-check",
+            "streaming equals the full forward; latency",
+            (o.CONFIG, PATCHES),
+            _stream_check,
+        ),
+        Command("explain", "what a check asserts, why, and how to fix it", (CHECK,), _explain),
+    )
+
+
+def _add_seeds_commands(seeds: argparse.ArgumentParser) -> None:
+    sub = seeds.add_subparsers(dest="seeds_command", required=True, parser_class=_Parser)
+    add = sub.add_parser("add", help="record a case: chunkattn seeds add CHECK key=value ...")
+    add.add_argument("check")
+    add.add_argument("values", nargs="+", metavar="key=value")
+    SEEDS_FILE.add_to(add)
+    SEEDS_FILE.with_(help="project seeds file").add_to(
+        sub.add_parser("list", help="show the seeds that will be replayed")
+    )
+    export = sub.add_parser("export", help="the failures stored in a database, as seeds")
+    o.DB.with_(env=None, extra=(("required", True),)).add_to(export)
+    export.add_argument("--out", help="seeds file to add them to (default: print YAML)")
 
 
 def _build_parser() -> _Parser:
     parser = _Parser(prog="chunkattn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    verify = sub.add_parser("verify", help="run every check that applies and report")
-    verify.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
-    verify.add_argument(
-        "--impl",
-        default=os.environ.get("CHUNKATTN_IMPL"),
-        help="seed-API target: dotted module or .py path (default: $CHUNKATTN_IMPL, else chunkattn)",
-    )
-    verify.add_argument(
-        "--model",
-        default=os.environ.get("CHUNKATTN_MODEL"),
-        help="model target MODULE:NAME, a factory NAME(seed: int = 0) (default: $CHUNKATTN_MODEL)",
-    )
-    verify.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds each call into the target may take (default {DEFAULT_TIMEOUT:g}; 0: none)",
-    )
-    verify.add_argument("--profile", help="Hypothesis profile: dev, ci, precommit, thorough, seeds")
-    verify.add_argument(
-        "--seeds", help="project regression-seeds file (default: ./chunkattn-seeds.yaml)"
-    )
-    verify.add_argument(
-        "-k", dest="select", help="only checks whose name matches (glob or substring)"
-    )
-    verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.add_argument("--db", help=_DB_HELP)
-
-    fuzz = sub.add_parser("fuzz", help="a long campaign in worker processes, one example database")
-    fuzz.add_argument("--impl", default=os.environ.get("CHUNKATTN_IMPL"), help="as for verify")
-    fuzz.add_argument("--model", default=os.environ.get("CHUNKATTN_MODEL"), help="as for verify")
-    fuzz.add_argument("--db", default=os.environ.get("CHUNKATTN_DB"), help=_DB_HELP)
-    fuzz.add_argument(
-        "--workers", type=_positive_int, default=os.cpu_count() or 1, help="worker processes"
-    )
-    fuzz.add_argument(
-        "--max-time", type=_seconds, default=600.0, help="time budget in seconds (default 600)"
-    )
-    fuzz.add_argument("-k", dest="select", help="only checks whose name matches")
-    fuzz.add_argument(
-        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
-    )
-    fuzz.add_argument("--seed", type=int, help="campaign seed (default: a fresh one, printed)")
-
-    survey = sub.add_parser(
-        "survey", help="check the field's own masks and models (every installed adapter)"
-    )
-    survey.add_argument("--json", action="store_true", help="print a JSON list, one per adapter")
-    survey.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
-    survey.add_argument("-k", dest="select", help="only checks whose name matches")
-    survey.add_argument(
-        "--kind", choices=("mask", "model"), help="only mask or only model adapters (default both)"
-    )
-    survey.add_argument(
-        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
-    )
-
-    mask = sub.add_parser("mask", help="draw the block picture of a chunk mask")
-    mask.add_argument("--seq-len", type=int, required=True)
-    mask.add_argument("--chunk-size", type=_int_or_none, required=True)
-    mask.add_argument("--context-chunks", type=_int_or_none, default=None)
-
-    seeds = sub.add_parser("seeds", help="list or add regression seeds")
-    seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True, parser_class=_Parser)
-    add = seeds_sub.add_parser("add", help="record a case: chunkattn seeds add CHECK key=value ...")
-    add.add_argument("check")
-    add.add_argument("values", nargs="+", metavar="key=value")
-    add.add_argument("--file", help="seeds file (default: ./chunkattn-seeds.yaml)")
-    listing = seeds_sub.add_parser("list", help="show the seeds that will be replayed")
-    listing.add_argument("--file", help="project seeds file")
-    export = seeds_sub.add_parser("export", help="the failures stored in a database, as seeds")
-    export.add_argument("--db", required=True, help=_DB_HELP)
-    export.add_argument("--out", help="seeds file to add them to (default: print YAML)")
-
-    doctor = sub.add_parser("doctor", help="tests pass but training fails: diagnose the model")
-    doctor.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
-    doctor.add_argument("--steps", type=_positive_int, default=300, help="overfit budget in steps")
-    doctor.add_argument(
-        "--model",
-        help="diagnose your own model instead: MODULE:NAME, a factory NAME(seed: int = 0) whose "
-        "model exposes module (docs/contract.md: The training side)",
-    )
-    doctor.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=DEFAULT_TIMEOUT,
-        help="seconds each call into the model may take, as for verify",
-    )
-
-    stream = sub.add_parser("stream-check", help="streaming equals the full forward; latency")
-    stream.add_argument("config", nargs="?", help="YAML config (default: the embedded one)")
-    stream.add_argument("--patches", type=int, default=256, help="stream length in patches")
-
-    explain = sub.add_parser("explain", help="a check's page: what it asserts, why, how to fix")
-    explain.add_argument("check", help="a check's name, e.g. mask.causality")
+    for command in _commands():
+        command_parser = sub.add_parser(command.name, help=command.help)
+        add_options(command_parser, command.options)
+        command_parser.set_defaults(run=command.run)
+        if command.name == "seeds":
+            _add_seeds_commands(command_parser)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> ExitCode:
     err = Console(stderr=True, highlight=False)
     try:
         args = _build_parser().parse_args(argv)
         args.whole_process = argv is None  # the command line: this run is the process's life
-        handler = {
-            "verify": _verify,
-            "fuzz": _fuzz,
-            "survey": _survey,
-            "mask": _mask,
-            "seeds": _seeds,
-            "doctor": _doctor,
-            "stream-check": _stream_check,
-            "explain": _explain,
-        }[args.command]
-        return handler(args)
+        return ExitCode(args.run(args))
     except (UsageError, ValueError, TypeError, OSError, *_database_lost()) as exc:
         err.print(f"chunkattn: error: {exc}", markup=False, soft_wrap=True)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def _database_lost() -> tuple[type[BaseException], ...]:
@@ -210,106 +186,10 @@ def _database_lost() -> tuple[type[BaseException], ...]:
     return (database.DatabaseLost,) if database is not None else ()
 
 
-# --------------------------------------------------------------------------- verify
-
-
-def _verify(args: argparse.Namespace) -> int:
-    db = args.db or os.environ.get("CHUNKATTN_DB")
-    config = load_config(args.config)  # a bad config is one line before anything heavy starts
-    from chunkattn._internal.engine.helper import NEEDED_BY, helper
-
-    if (args.impl is not None or args.model is None) and any(
-        name_matches(name, args.select) for name in NEEDED_BY
-    ):
-        # the second process (sampler.isolation, offloaded checks) imports while this one does
-        helper(args.impl or "chunkattn")
-
-    import torch
-
-    from chunkattn._internal.checks import CHECKS
-    from chunkattn._internal.commands.report import build_report, render_text
-    from chunkattn._internal.engine.offload import offload
-    from chunkattn._internal.engine.profiles import active_profile_name, profile_settings
-    from chunkattn._internal.engine.registry import CheckContext
-    from chunkattn._internal.engine.runner import run_checks
-    from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn._internal.engine.target import load_target
-
-    # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
-    torch.set_num_threads(1)
-    target = load_target(args.impl, args.model, timeout=args.timeout)
-    if args.whole_process:
-        # what torch, Hypothesis and the target left lives to the end of the command: no full
-        # collection need scan it again (each costs a quarter of a second; Hypothesis starts
-        # with one). Not when called in-process, where later garbage would be kept for good.
-        gc.freeze()
-    profile_name = active_profile_name(args.profile)
-    profile = profile_settings(profile_name)
-    screened = None
-    if db:
-        from hypothesis import settings
-
-        from chunkattn._internal.engine.database import open_database
-
-        profile = settings(profile, database=open_database(db))
-        screened = _set_aside(profile.database, db)
-    seeds = load_seeds(args.seeds)
-    checks = [c for name, c in CHECKS.items() if name_matches(name, args.select)]
-    if not checks:
-        raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
-
-    ctx = CheckContext(target, config)
-    # a check run in the helper process meanwhile (never with a shared database)
-    offloaded = offload(checks, ctx, profile_name, seeds, config=args.config) if not db else None
-    here = [c for c in checks if not (offloaded and c.name in offloaded)]
-    progress = progress_bar("verify", 28, disable=args.json)
-    with progress:
-        task = progress.add_task("", total=len(checks))
-        done = iter(range(len(checks) - len(here), len(checks)))
-        outcome = run_checks(
-            here,
-            ctx,
-            profile,
-            seeds,
-            on_check=lambda name: progress.update(task, description=name, completed=next(done)),
-        )
-        if offloaded:
-            outcome.results = offloaded.merge(outcome.results, checks, ctx, profile, seeds)
-    report = build_report(target, config, profile_name, outcome.results, outcome.lost)
-    if screened is not None:
-        report.set_aside = {
-            "count": screened.set_aside,
-            "reason": screened.reason,
-            "not_replayed": screened.over_cap,
-        }
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-        return report.exit_status
-    render_text(report, Console(highlight=False, soft_wrap=True))
-    if outcome.lost is not None:
-        Console(stderr=True, highlight=False).print(
-            f"chunkattn: error: {outcome.lost}; verify stopped", markup=False, soft_wrap=True
-        )
-    return report.exit_status
-
-
-def _set_aside(database: Any, url: str) -> Any:
-    """Screen the stored failures of ``database``; say on stderr how many are set aside."""
-    from chunkattn._internal.engine.database import screen_failures
-
-    screened = screen_failures(database)
-    note = screened.note(url)
-    if note:
-        Console(stderr=True, highlight=False).print(
-            f"chunkattn: {note}", markup=False, soft_wrap=True
-        )
-    return screened
-
-
 # --------------------------------------------------------------------------- fuzz
 
 
-def _fuzz(args: argparse.Namespace) -> int:
+def _fuzz(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.fuzz import run_fuzz
 
     return run_fuzz(
@@ -324,7 +204,7 @@ def _fuzz(args: argparse.Namespace) -> int:
     )
 
 
-def _survey(args: argparse.Namespace) -> int:
+def _survey(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.survey import run_survey
 
     return run_survey(
@@ -335,7 +215,7 @@ def _survey(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- mask
 
 
-def _mask(args: argparse.Namespace) -> int:
+def _mask(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.impl.masks import create_dynamic_chunk_mask
 
     if args.seq_len < 1:
@@ -350,13 +230,13 @@ def _mask(args: argparse.Namespace) -> int:
         out.print("full context: every query sees every key (no mask)", markup=False)
     else:
         out.print(block_picture(mask, args.chunk_size), markup=False)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # --------------------------------------------------------------------------- seeds
 
 
-def _seeds(args: argparse.Namespace) -> int:
+def _seeds(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.engine.seeds import (
         DEFAULT_PROJECT_SEEDS,
         add_seed,
@@ -373,7 +253,7 @@ def _seeds(args: argparse.Namespace) -> int:
         for name, cases in load_seeds(args.file).items():
             for case in cases:
                 out.print(f"{name}: {case}", markup=False)
-        return EXIT_OK
+        return ExitCode.OK
     case: dict[str, Any] = {}
     for item in args.values:
         key, sep, text = item.partition("=")
@@ -389,7 +269,7 @@ def _seeds(args: argparse.Namespace) -> int:
     out.print(
         f"{'added' if added else 'already present'}: {args.check} {case} in {path}", markup=False
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _validate_case(name: str, case: dict[str, Any]) -> None:
@@ -418,7 +298,7 @@ def _validate_case(name: str, case: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- doctor, stream-check
 
 
-def _doctor(args: argparse.Namespace) -> int:
+def _doctor(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.doctor import run_doctor, run_model_doctor
 
     if args.model:
@@ -428,16 +308,10 @@ def _doctor(args: argparse.Namespace) -> int:
     return run_doctor(load_config(args.config), steps=args.steps)
 
 
-def _stream_check(args: argparse.Namespace) -> int:
+def _stream_check(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.stream_check import run_stream_check
 
     return run_stream_check(load_config(args.config), patches=args.patches)
-
-
-def _explain(args: argparse.Namespace) -> int:
-    from chunkattn._internal.commands.explain import main as explain
-
-    return explain(args.check)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.core import ChunkConfig, ConfigError, context_chunks_for
 from chunkattn._internal.engine.model_target import ModelTarget
 from chunkattn._internal.engine.registry import CheckFailure
+from chunkattn._internal.engine.results import ExitCode
 from chunkattn._internal.impl.model import TransformerModel
 from chunkattn._internal.impl.sampler import ChunkConfigSampler
 
@@ -231,7 +232,7 @@ def diagnose(
 
 def run_doctor(
     config: ProjectConfig, *, model: TransformerModel | None = None, steps: int = 300
-) -> int:
+) -> ExitCode:
     """Print the findings table; 0 healthy, 1 a finding."""
     out = Console(highlight=False, soft_wrap=True)
     findings = diagnose(config, model=model, steps=steps)
@@ -341,7 +342,7 @@ def diagnose_model(
     return ModelDiagnosis(findings, report, losses)
 
 
-def _print_findings(out: Console, title: str, findings: list[Finding]) -> int:
+def _print_findings(out: Console, title: str, findings: list[Finding]) -> ExitCode:
     table = Table(title=title)
     table.add_column("check")
     table.add_column("result")
@@ -351,10 +352,12 @@ def _print_findings(out: Console, title: str, findings: list[Finding]) -> int:
     out.print(table)
     healthy = all(f.ok for f in findings)
     out.print("healthy" if healthy else f"{sum(not f.ok for f in findings)} finding(s)")
-    return 0 if healthy else 1
+    return ExitCode.of(healthy)
 
 
-def run_model_doctor(spec: str, *, steps: int = OVERFIT_STEPS, timeout: float | None = None) -> int:
+def run_model_doctor(
+    spec: str, *, steps: int = OVERFIT_STEPS, timeout: float | None = None
+) -> ExitCode:
     """``chunkattn doctor --model MODULE:NAME``: print the findings and every parameter's
     gradient norm; 0 healthy, 1 a finding. A bad target raises ``TargetError`` (one line)."""
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT, TargetTimeout, limited

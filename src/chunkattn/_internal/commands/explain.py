@@ -16,6 +16,7 @@ from typing import TextIO
 
 from chunkattn._internal.checks import CHECKS
 from chunkattn._internal.engine.registry import Check
+from chunkattn._internal.engine.results import ExitCode
 from chunkattn._internal.engine.schema import Record
 from chunkattn._internal.engine.target import CAPABILITIES
 
@@ -110,13 +111,13 @@ def unknown_check(name: str) -> str:
     return f"chunkattn explain: unknown check {name!r}; {hint}"
 
 
-def main(name: str, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def main(name: str, out: TextIO | None = None, err: TextIO | None = None) -> ExitCode:
     """Print the page of the check ``name`` (on ``out``, default stdout): 0; an unknown name is
     one line on ``err`` (default stderr), 2."""
     out, err = out or sys.stdout, err or sys.stderr
     check = CHECKS.get(name)
     if check is None:
         print(unknown_check(name), file=err)
-        return 2
+        return ExitCode.USAGE
     out.write(page(check))
-    return 0
+    return ExitCode.OK

@@ -24,7 +24,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,9 @@ from chunkattn._internal.commands.report import result_line
 from chunkattn._internal.engine.database import DatabaseLost, open_database, screen_failures
 from chunkattn._internal.engine.limits import TargetTimeout
 from chunkattn._internal.engine.profiles import profile_settings
-from chunkattn._internal.engine.registry import CheckContext
-from chunkattn._internal.engine.runner import CheckResult, run_check
+from chunkattn._internal.engine.registry import Check, CheckContext
+from chunkattn._internal.engine.results import CheckResult, ExitCode, Status
+from chunkattn._internal.engine.runner import run_check
 from chunkattn._internal.engine.seeds import add_seed, format_seeds
 from chunkattn._internal.engine.target import load_target
 
@@ -51,6 +52,9 @@ SLICE_EXAMPLES = 200
 SLICE_SECONDS = 15.0
 #: seconds past the budget after which slices still running are stopped
 OVERRUN = 30.0
+#: how the verdict shows a check no slice explored within the budget (not a Status: no check
+#: ends so, only a campaign's report)
+NOT_RUN = "not run"
 #: where a campaign keeps what it found when the shared database went away
 FOUND_FILE = "chunkattn-found.yaml"
 #: the directory database a campaign uses without --db (Hypothesis's own default location)
@@ -81,12 +85,6 @@ class Tally:
         return self.result is None
 
 
-@dataclass
-class SliceOutcome:
-    result: CheckResult | None
-    lost: str | None = None
-
-
 @cache
 def _worker_context(campaign: Campaign) -> tuple[CheckContext, settings]:
     """The target and settings of this worker process, built once per process."""
@@ -105,18 +103,19 @@ def _worker_context(campaign: Campaign) -> tuple[CheckContext, settings]:
     return CheckContext(target, wide=True), profile
 
 
-def explore_slice(campaign: Campaign, name: str, seed: int, seconds: float) -> SliceOutcome:
+def explore_slice(campaign: Campaign, name: str, seed: int, seconds: float) -> CheckResult:
     """Run check ``name`` for at most ``seconds`` (a worker task). Never raises: whatever goes
-    wrong is this slice's ``error``, so one broken check cannot end the campaign."""
+    wrong is this slice's ``error``, so one broken check cannot end the campaign; a lost
+    database is the result's ``lost``."""
     try:
         ctx, profile = _worker_context(campaign)
         stop_at = time.monotonic() + max(0.0, seconds)
-        return SliceOutcome(run_check(CHECKS[name], ctx, profile, seed=seed, stop_at=stop_at))
-    except DatabaseLost as exc:
-        return SliceOutcome(getattr(exc, "result", None), lost=str(exc))
+        return run_check(CHECKS[name], ctx, profile, seed=seed, stop_at=stop_at)
+    except DatabaseLost as exc:  # opening the database, before the check ran
+        return CheckResult(name, Status.ERROR, message=str(exc), lost=str(exc))
     except (Exception, TargetTimeout) as exc:
         message = f"the slice itself failed: {exc.__class__.__name__}: {exc}"
-        return SliceOutcome(CheckResult(name, "error", message=message))
+        return CheckResult(name, Status.ERROR, message=message)
 
 
 def _worker_start() -> None:
@@ -130,6 +129,83 @@ def _start_method() -> str:
     return "fork" if sys.platform == "linux" else "spawn"
 
 
+@dataclass
+class _Schedule:
+    """Which check the next slice explores, and for how long; what the slices found.
+
+    Slices go round-robin over the checks still open (an exhaustive check one at a time),
+    each short enough that every check gets one within the budget.
+    """
+
+    campaign: Campaign
+    checks: list[Check]
+    workers: int
+    max_time: float
+    rng: random.Random
+    started: float = field(default_factory=time.monotonic)
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    pending: dict[Future, str] = field(default_factory=dict)
+    lost: str | None = None
+
+    def __post_init__(self) -> None:
+        self.deadline = self.started + self.max_time
+        self.tallies = {c.name: Tally() for c in self.checks}
+        self._rotation = itertools.cycle([c.name for c in self.checks])
+
+    def _next_open(self) -> str | None:
+        for _ in range(len(self.checks)):
+            name = next(self._rotation)
+            tally = self.tallies[name]
+            if tally.open and not (CHECKS[name].exhaustive and tally.running):
+                return name
+        return None
+
+    def submit(self, pool: ProcessPoolExecutor) -> bool:
+        """Start one more slice in ``pool``; False when none is left to start."""
+        if self.lost is not None or len(self.pending) >= self.workers:
+            return False
+        name = self._next_open()
+        remaining = self.deadline - time.monotonic()
+        if name is None or remaining <= 0:
+            return False
+        share = max(2.0, self.max_time * self.workers / len(self.checks))
+        seconds = min(SLICE_SECONDS, remaining, share)
+        future = pool.submit(explore_slice, self.campaign, name, self.rng.getrandbits(64), seconds)
+        self.pending[future] = name
+        self.tallies[name].running += 1
+        return True
+
+    def record(self, future: Future) -> CheckResult | None:
+        """Count the finished slice ``future``; the failure it found first, if any."""
+        name = self.pending.pop(future)
+        tally = self.tallies[name]
+        tally.running -= 1
+        result = future.result()
+        if result.lost is not None:
+            self.lost = self.lost or result.lost
+            if result.status is not Status.FAIL:
+                return None
+        tally.slices += 1
+        tally.examples += result.examples
+        if result.status.failed:
+            if tally.result is None:
+                tally.result = result
+                return result
+        elif CHECKS[name].exhaustive and result.examples and "budget" not in result.message:
+            tally.result = result
+        return None
+
+    def overdue(self) -> bool:
+        """Slices still running past the budget, its grace and one call's limit: say so."""
+        if time.monotonic() <= self.deadline + OVERRUN + (self.campaign.timeout or 0.0):
+            return False
+        running = ", ".join(sorted(set(self.pending.values())))
+        self.lost = self.lost or (
+            f"{running} still running {OVERRUN:g} s past the time budget: stopped"
+        )
+        return True
+
+
 def run_fuzz(
     *,
     impl: str | None,
@@ -140,8 +216,8 @@ def run_fuzz(
     select: Any,
     timeout: float | None,
     seed: int | None,
-) -> int:
-    """Run the campaign, show its progress, print the verdict; the exit status (0, 1, 2)."""
+) -> ExitCode:
+    """Run the campaign, show its progress, print the verdict; the exit status."""
     import torch
 
     out = Console(highlight=False, soft_wrap=True)
@@ -150,14 +226,11 @@ def run_fuzz(
     # unreachable: DatabaseLost, one line and exit 2 from the command
     screened = screen_failures(open_database(url))
     torch.set_num_threads(1)
-    campaign = Campaign(impl, model, url, timeout)
     target = load_target(impl, model, timeout=timeout)
     checks = [c for c in CHECKS.values() if select(c.name) and c.skip_reason(target) is None]
     if not checks:
         raise ValueError(f"no check that applies to {target.name} matches -k")
     seed = secrets.randbits(32) if seed is None else seed
-    rng = random.Random(seed)
-    tallies = {c.name: Tally() for c in checks}
     out.print(
         f"fuzz: {target.name}   {len(checks)} checks   {workers} workers   {max_time:g} s   "
         f"database: {url}   seed: {seed}",
@@ -166,97 +239,60 @@ def run_fuzz(
     note = screened.note(url)
     if note:
         err.print(f"chunkattn: {note}", markup=False)
+    campaign = Campaign(impl, model, url, timeout)
+    schedule = _Schedule(campaign, checks, workers, max_time, random.Random(seed))
+    interrupted = _drive(schedule, err)
+    return _report(out, err, target.name, schedule, interrupted)
 
-    deadline = time.monotonic() + max_time
-    started = time.monotonic()
-    lost: str | None = None
-    pending: dict[Future, str] = {}
-    rotation = itertools.cycle([c.name for c in checks])
 
-    def next_open() -> str | None:
-        for _ in range(len(checks)):
-            name = next(rotation)
-            tally = tallies[name]
-            if tally.open and not (CHECKS[name].exhaustive and tally.running):
-                return name
-        return None
-
-    def submit(pool: ProcessPoolExecutor) -> bool:
-        name = next_open()
-        remaining = deadline - time.monotonic()
-        if name is None or remaining <= 0:
-            return False
-        # short enough that every check gets a slice within the budget
-        seconds = min(SLICE_SECONDS, remaining, max(2.0, max_time * workers / len(checks)))
-        future = pool.submit(explore_slice, campaign, name, rng.getrandbits(64), seconds)
-        pending[future] = name
-        tallies[name].running += 1
-        return True
-
-    def record(name: str, outcome: SliceOutcome) -> None:
-        tally = tallies[name]
-        result = outcome.result
-        if result is None:
-            return
-        tally.slices += 1
-        tally.examples += result.examples
-        if result.status in ("fail", "error"):
-            if tally.result is None:
-                err.print(
-                    f"found: {name} after {tally.examples} examples, "
-                    f"{time.monotonic() - started:.0f} s: {result.counterexample}  "
-                    f"{result.message}",
-                    markup=False,
-                )
-                tally.result = result
-        elif CHECKS[name].exhaustive and result.examples and "budget" not in result.message:
-            tally.result = result
-
+def _drive(schedule: _Schedule, err: Console) -> bool:
+    """Keep the pool fed with slices until the budget is spent or nothing is open; print each
+    failure as it is found and the live table. True if interrupted (Ctrl-C)."""
     context = multiprocessing.get_context(_start_method())
-    hard_stop = deadline + OVERRUN + (timeout or 0.0)
-    interrupted = False
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start) as pool:
+        with ProcessPoolExecutor(
+            schedule.workers, mp_context=context, initializer=_worker_start
+        ) as pool:
             # the workers start (fork) here, before the live display and its thread exist
-            while len(pending) < workers and submit(pool):
+            while schedule.submit(pool):
                 pass
-            with Live(
-                _table(tallies, started, deadline), console=err, refresh_per_second=2
-            ) as live:
-                while pending:
-                    if time.monotonic() > hard_stop:
+            with Live(_table(schedule), console=err, refresh_per_second=2) as live:
+                while schedule.pending:
+                    if schedule.overdue():
                         for child in multiprocessing.active_children():
                             child.terminate()
-                        lost = lost or (
-                            f"{', '.join(sorted(set(pending.values())))} still running "
-                            f"{OVERRUN:g} s past the time budget: stopped"
-                        )
                         break
-                    done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    done, _ = wait(schedule.pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     for future in done:
-                        name = pending.pop(future)
-                        tallies[name].running -= 1
-                        outcome = future.result()
-                        record(name, outcome)
-                        if outcome.lost and lost is None:
-                            lost = outcome.lost
-                    while lost is None and len(pending) < workers and submit(pool):
+                        name = schedule.pending[future]
+                        found = schedule.record(future)
+                        if found is not None:
+                            err.print(_found_line(schedule, name, found), markup=False)
+                    while schedule.submit(pool):
                         pass
-                    live.update(_table(tallies, started, deadline))
+                    live.update(_table(schedule))
             pool.shutdown(wait=False, cancel_futures=True)
         err.print()
     except KeyboardInterrupt:
-        interrupted = True
+        return True
     except BrokenProcessPool as exc:
-        lost = lost or f"a worker process died: {exc}"
+        schedule.lost = schedule.lost or f"a worker process died: {exc}"
+    return False
 
-    return _report(out, err, target.name, tallies, started, lost, interrupted, checks)
+
+def _found_line(schedule: _Schedule, name: str, result: CheckResult) -> str:
+    return (
+        f"found: {name} after {schedule.tallies[name].examples} examples, "
+        f"{time.monotonic() - schedule.started:.0f} s: {result.counterexample}  "
+        f"{result.message}"
+    )
 
 
-def _table(tallies: dict[str, Tally], started: float, deadline: float) -> Table:
-    now = time.monotonic()
+def _table(schedule: _Schedule) -> Table:
+    now, tallies = time.monotonic(), schedule.tallies
     table = Table(
-        title=f"fuzz: {now - started:.0f} s elapsed, {max(0.0, deadline - now):.0f} s left",
+        title=f"fuzz: {now - schedule.started:.0f} s elapsed, "
+        f"{max(0.0, schedule.deadline - now):.0f} s left",
         title_justify="left",
     )
     for column in ("check", "examples", "state"):
@@ -265,50 +301,47 @@ def _table(tallies: dict[str, Tally], started: float, deadline: float) -> Table:
         if tally.result is None:
             state = "exploring" if tally.running else "open"
         else:
-            state = tally.result.status
+            state = str(tally.result.status)
         table.add_row(name, str(tally.examples), state)
-    found = sum(t.result is not None and t.result.status != "pass" for t in tallies.values())
+    found = sum(t.result is not None and t.result.status != Status.PASS for t in tallies.values())
     table.caption = f"{sum(t.examples for t in tallies.values())} examples, {found} failures found"
     return table
 
 
 def _report(
-    out: Console,
-    err: Console,
-    target: str,
-    tallies: dict[str, Tally],
-    started: float,
-    lost: str | None,
-    interrupted: bool,
-    checks: list,
-) -> int:
+    out: Console, err: Console, target: str, schedule: _Schedule, interrupted: bool
+) -> ExitCode:
     failures, unexplored = [], 0
-    for check in checks:
-        tally = tallies[check.name]
-        result = tally.result or CheckResult(check.name, "pass")
+    for check in schedule.checks:
+        tally = schedule.tallies[check.name]
+        result = tally.result or CheckResult(check.name, Status.PASS)
         status = (
-            result.status if tally.result is not None else "pass" if tally.examples else "not run"
+            result.status
+            if tally.result is not None
+            else Status.PASS
+            if tally.examples
+            else NOT_RUN
         )
-        unexplored += status == "not run"
-        if status in ("fail", "error"):
+        unexplored += status == NOT_RUN
+        if status in (Status.FAIL, Status.ERROR):
             failures.append((check.name, result))
         shown = dataclasses.replace(result, examples=tally.examples)
         out.print(result_line(shown, examples_width=7, status=status, seconds=False))
-    total = sum(t.examples for t in tallies.values())
-    passed = len(checks) - len(failures) - unexplored
+    total = sum(t.examples for t in schedule.tallies.values())
+    passed = len(schedule.checks) - len(failures) - unexplored
     out.print(
         f"{len(failures)} failed, {passed} passed"
         + (f", {unexplored} not run (no example within the budget)" if unexplored else "")
-        + f": {total} examples on {target} in {time.monotonic() - started:.0f} s",
+        + f": {total} examples on {target} in {time.monotonic() - schedule.started:.0f} s",
         markup=False,
     )
-    if lost is not None:
+    if schedule.lost is not None:
         kept = _keep(failures)
-        err.print(f"chunkattn: error: {lost}; the campaign stopped{kept}", markup=False)
-        return 1 if failures else 2
+        err.print(f"chunkattn: error: {schedule.lost}; the campaign stopped{kept}", markup=False)
+        return ExitCode.FINDING if failures else ExitCode.USAGE
     if interrupted:
-        return 130
-    return 1 if failures else 0
+        return ExitCode.INTERRUPTED
+    return ExitCode.of(not failures)
 
 
 def _keep(failures: list[tuple[str, CheckResult]]) -> str:
@@ -325,7 +358,7 @@ def _keep(failures: list[tuple[str, CheckResult]]) -> str:
     return f"; the failures found are kept in {path} (replay: chunkattn verify --seeds {path})"
 
 
-def seeds_from_database(url: str, out: str | None) -> int:
+def seeds_from_database(url: str, out: str | None) -> ExitCode:
     """``chunkattn seeds export``: the failing cases stored in ``url`` as regression seeds;
     entries that do not fit their check's case schema are left out, with one line saying so."""
     screened = screen_failures(open_database(url))
@@ -343,9 +376,9 @@ def seeds_from_database(url: str, out: str | None) -> int:
             if entry["case"] not in cases:
                 cases.append(entry["case"])
         sys.stdout.write(format_seeds(grouped))
-        return 0
+        return ExitCode.OK
     added = sum(add_seed(out, e["check"], e["case"]) for e in entries)
     Console(stderr=True, highlight=False).print(
         f"{added} new seeds from {len(entries)} stored failures in {out}", markup=False
     )
-    return 0
+    return ExitCode.OK

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from chunkattn._internal.commands.render import (
     Geometry,
@@ -23,20 +24,28 @@ from chunkattn._internal.commands.render import (
     json_safe,
 )
 from chunkattn._internal.contract.config import ProjectConfig
-from chunkattn._internal.engine.runner import CheckResult
+from chunkattn._internal.engine.results import CheckResult, ExitCode, Status, all_ok
 
-__all__ = ["ModelClaims", "VerifyReport", "build_report", "render_text", "result_line"]
+__all__ = [
+    "ModelClaims",
+    "VerifyReport",
+    "build_report",
+    "explain_hint",
+    "render_text",
+    "result_line",
+]
 
 #: chunks of input the printed dependency matrix covers at most (enough for the left edge of
 #: most stacks' receptive field; ``model.receptive_field`` itself reaches further)
 MATRIX_CAP = 24
 #: capabilities of the seed API and chunkattn's own code: checks that need them are not about a model
 SEED_API_NEEDS = {"mask", "sampler", "own"}
+#: a status's colour; fuzz also shows a check that got no example in its budget as "not run"
 _STYLES = {
-    "pass": "green",
-    "fail": "bold red",
-    "error": "bold red",
-    "skip": "yellow",
+    Status.PASS: "green",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold red",
+    Status.SKIP: "yellow",
     "not run": "yellow",
 }
 
@@ -79,13 +88,13 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.status in ("pass", "skip") for r in self.results)
+        return all_ok(self.results)
 
     @property
-    def exit_status(self) -> int:
+    def exit_status(self) -> ExitCode:
         if self.lost is not None and self.ok:
-            return 2
-        return 0 if self.ok else 1
+            return ExitCode.USAGE
+        return ExitCode.of(self.ok)
 
     def as_json(self) -> dict[str, Any]:
         out = {
@@ -170,21 +179,28 @@ def build_report(
     return VerifyReport(target, config, profile, results, lost, claims)
 
 
+def explain_hint(name: str) -> str:
+    """What ends every FAIL line: the command that prints the check's page."""
+    return f"(run: chunkattn explain {name})"
+
+
 def result_line(
     result: CheckResult, examples_width: int = 5, status: str | None = None, seconds: bool = True
 ) -> str:
     """One check's line (rich markup): status, name, examples, seconds, and the counterexample
-    of a failure or the reason of a skip."""
-    status = status or result.status
+    of a failure (then the hint to ``chunkattn explain`` it) or the reason of a skip."""
+    status = str(status or result.status)
     line = (
         f"[{_STYLES[status]}]{status.upper():<5}[/] {result.name:<28} "
         f"{result.examples:>{examples_width}} examples"
     )
-    if status != "skip" and seconds:
+    if status != Status.SKIP and seconds:
         line += f" {result.seconds:>6.2f} s"
-    if status in ("fail", "error"):
+    if status in (Status.FAIL, Status.ERROR):
         line += f"  counterexample: {result.counterexample}  {result.message}"
-    elif status == "skip":
+        if status == Status.FAIL:
+            line += f"  {escape(explain_hint(result.name))}"
+    elif status == Status.SKIP:
         line += f"  ({result.message})"
     return line
 
@@ -201,7 +217,7 @@ def _skip_lines(report: VerifyReport) -> list[str]:
     seed_api = defaultdict(list)
     model_side = []
     for r in report.results:
-        if r.status != "skip":
+        if r.status is not Status.SKIP:
             continue
         check = CHECKS.get(r.name)
         if check is None or set(check.needs) & SEED_API_NEEDS:
@@ -239,7 +255,7 @@ def render_text(report: VerifyReport, out: Console) -> None:
     out.print(_header(report), markup=False)
     grouped = _is_model_target(report)
     for r in report.results:
-        if not (grouped and r.status == "skip"):
+        if not (grouped and r.status is Status.SKIP):
             out.print(result_line(r))
     for line in _skip_lines(report) if grouped else []:
         out.print(line)
@@ -247,11 +263,11 @@ def render_text(report: VerifyReport, out: Console) -> None:
         _print_model(out, report.model)
     else:
         _print_eval_geometry(out, report.config)
-    counts = {s: sum(r.status == s for r in report.results) for s in ("pass", "skip")}
-    failed = sum(r.status in ("fail", "error") for r in report.results)
+    counts = {s: sum(r.status == s for r in report.results) for s in (Status.PASS, Status.SKIP)}
+    failed = sum(r.status.failed for r in report.results)
     out.print(
-        f"{counts['pass']} passed, {failed} failed"
-        + (f", {counts['skip']} skipped" if counts["skip"] else "")
+        f"{counts[Status.PASS]} passed, {failed} failed"
+        + (f", {counts[Status.SKIP]} skipped" if counts[Status.SKIP] else "")
     )
 
 

@@ -18,13 +18,14 @@ from chunkattn._internal.checks.stream import check_bounded_state
 from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.core import ConfigError
 from chunkattn._internal.engine.own_model import model_target
+from chunkattn._internal.engine.results import ExitCode
 from chunkattn._internal.impl.model import TransformerModel
 from chunkattn._internal.impl.streaming import StreamingEncoder
 
 __all__ = ["run_stream_check"]
 
 
-def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0) -> int:
+def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0) -> ExitCode:
     """Print the comparison (eager and window backends), latency and state; 0 pass, 1 fail."""
     out = Console(highlight=False, soft_wrap=True)
     if config.model is None:
@@ -87,4 +88,4 @@ def run_stream_check(config: ProjectConfig, *, patches: int = 256, seed: int = 0
         f"state: at most {peak_state} cached tokens per layer ({limit}), {len(model.blocks)} layers{state}",
         markup=False,
     )
-    return 0 if all(ok for _, ok in verdicts.values()) and bounded is not False else 1
+    return ExitCode.of(all(ok for _, ok in verdicts.values()) and bounded is not False)

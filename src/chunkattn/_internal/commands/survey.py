@@ -1,4 +1,4 @@
-"""``chunkattn survey``: every adapter whose library is installed, checked (docs/contract.md: Adapters).
+"""``chunkattn survey``: every adapter whose library is installed, checked (docs/field.md).
 
 For each mask adapter in :data:`chunkattn.adapters.ADAPTERS`, the target
 ``chunkattn.adapters.NAME`` is loaded and run through the same checks, profile, regression
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chunkattn._internal.commands.render import json_safe, name_matches, progress_bar
+from chunkattn._internal.engine.results import ExitCode, Status
 
 __all__ = ["run_survey", "survey_adapter"]
 
@@ -41,7 +42,6 @@ def survey_adapter(
     ``MODULE:FACTORY`` (metadata it lacks is left empty). ``on_check(name)`` is called before
     each check runs.
     """
-    from chunkattn import adapters
     from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.contract.loader import load_config
     from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
@@ -51,37 +51,18 @@ def survey_adapter(
     from chunkattn._internal.engine.seeds import load_seeds
     from chunkattn._internal.engine.target import TargetError, load_target
 
-    module = adapters.load(name)
-    kind = adapters.kind(name)
-    available = getattr(module, "available", None)
-    version = getattr(module, "version", None)
-    installed = bool(available()) if callable(available) else True
-    variant = getattr(module, "VARIANT", ""), getattr(module, "MAPPING", "")
-    if kind == "model":
-        variant = getattr(module, "FACTORIES", {}).get(name.rpartition(":")[2], ("", ""))
-    entry: dict[str, Any] = {
-        "adapter": name,
-        "kind": kind,
-        "target": adapters.target_name(name),
-        "library": getattr(module, "LIBRARY", ""),
-        "version": version() if installed and callable(version) else None,
-        "variant": variant[0],
-        "mapping": variant[1],
-        "installed": installed,
-        "ok": None,
-        "checks": [],
-    }
-    if not installed:
+    entry = _entry(name)
+    if not entry["installed"]:
         entry["skipped"] = f"{entry['library'] or name} is not installed"
         return entry
     limit = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
-        if kind == "model":
+        if entry["kind"] == "model":
             target = load_target(model=entry["target"], timeout=limit)
         else:
             target = load_target(entry["target"], timeout=limit)
     except TargetError as exc:
-        if kind == "mask":
+        if entry["kind"] == "mask":
             raise
         entry["ok"], entry["error"] = False, str(exc)
         return entry
@@ -95,6 +76,32 @@ def survey_adapter(
     return entry
 
 
+def _entry(name: str) -> dict[str, Any]:
+    """An adapter's entry before its checks run: what it is, and whether it is installed."""
+    from chunkattn import adapters
+
+    module = adapters.load(name)
+    kind = adapters.kind(name)
+    available = getattr(module, "available", None)
+    version = getattr(module, "version", None)
+    installed = bool(available()) if callable(available) else True
+    variant = getattr(module, "VARIANT", ""), getattr(module, "MAPPING", "")
+    if kind == "model":
+        variant = getattr(module, "FACTORIES", {}).get(name.rpartition(":")[2], ("", ""))
+    return {
+        "adapter": name,
+        "kind": kind,
+        "target": adapters.target_name(name),
+        "library": getattr(module, "LIBRARY", ""),
+        "version": version() if installed and callable(version) else None,
+        "variant": variant[0],
+        "mapping": variant[1],
+        "installed": installed,
+        "ok": None,
+        "checks": [],
+    }
+
+
 def run_survey(
     as_json: bool,
     profile: str = "ci",
@@ -103,7 +110,7 @@ def run_survey(
     select: str | None = None,
     timeout: float | None = None,
     kind: str | None = None,
-) -> int:
+) -> ExitCode:
     """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
     :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
 
@@ -111,37 +118,55 @@ def run_survey(
     matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target;
     ``kind``: ``"mask"`` or ``"model"`` adapters only (default both).
     """
-    import torch
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    names = _adapters_to_survey(profile, adapters, select, kind)
+    entries = _survey_all(names, profile, select, timeout, progress=not as_json)
+    failed = any(e["ok"] is False for e in entries)
+    if as_json:
+        print(json.dumps(entries, indent=2))
+    else:
+        _render(entries, profile)
+    return ExitCode.of(not failed)
 
+
+def _adapters_to_survey(
+    profile: str, adapters: Sequence[str] | None, select: str | None, kind: str | None
+) -> list[str]:
+    """The adapters to survey; a usage error (one line) before anything runs."""
     from chunkattn import adapters as registry
     from chunkattn._internal.checks import CHECKS
-    from chunkattn._internal.contract.loader import load_config
     from chunkattn._internal.engine.profiles import profile_settings
-    from chunkattn._internal.engine.seeds import load_seeds
 
     profile_settings(profile)  # an unknown profile is a usage error before anything runs
     if not any(name_matches(name, select) for name in CHECKS):
         raise ValueError(f"survey -k {select!r} matches no check; known: {', '.join(CHECKS)}")
-    # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
-    torch.set_num_threads(1)
     if kind not in (None, "mask", "model"):
         raise ValueError(f"survey --kind: {kind!r} is not one of mask, model")
     every = (*registry.ADAPTERS, *registry.MODEL_ADAPTERS)
-    names = [
+    return [
         n for n in (every if adapters is None else adapters) if kind in (None, registry.kind(n))
     ]
+
+
+def _survey_all(
+    names: list[str], profile: str, select: str | None, timeout: float | None, progress: bool
+) -> list[dict[str, Any]]:
+    """Each adapter's entry, in order, under one progress bar."""
+    import torch
+
+    from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.engine.seeds import load_seeds
+
+    # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
+    torch.set_num_threads(1)
     config, seeds = load_config(), load_seeds()
-    progress = progress_bar("survey", 52, disable=as_json)
+    bar = progress_bar("survey", 52, disable=not progress)
     entries = []
-    with progress:
-        task = progress.add_task("", total=len(names))
+    with bar:
+        task = bar.add_task("", total=len(names))
         for name in names:
 
             def show(check: str, name: str = name) -> None:
-                progress.update(task, description=f"{name} {check}")
+                bar.update(task, description=f"{name} {check}")
 
             entries.append(
                 survey_adapter(
@@ -154,11 +179,14 @@ def run_survey(
                     on_check=show,
                 )
             )
-            progress.advance(task)
-    failed = any(e["ok"] is False for e in entries)
-    if as_json:
-        print(json.dumps(entries, indent=2))
-        return 1 if failed else 0
+            bar.advance(task)
+    return entries
+
+
+def _render(entries: list[dict[str, Any]], profile: str) -> None:
+    """The survey as a table, then each failure with its counterexample."""
+    from rich.console import Console
+    from rich.table import Table
 
     out = Console(highlight=False, soft_wrap=True)
     table = Table(
@@ -169,40 +197,59 @@ def run_survey(
     table.add_column("library", no_wrap=True)
     table.add_column("pass/fail/skip", justify="right", no_wrap=True)
     for e in entries:
-        if not e["installed"]:
-            library, counts = f"{escape(e['library'])}\n[yellow]not installed[/]", "-"
-        elif "error" in e:
-            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
-            counts = "[bold red]error[/]"
-        else:
-            bad = sum(c["status"] in ("fail", "error") for c in e["checks"])
-            library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
-            counts = "/".join(
-                (
-                    str(sum(c["status"] == "pass" for c in e["checks"])),
-                    f"[bold red]{bad}[/]" if bad else "0",
-                    str(sum(c["status"] == "skip" for c in e["checks"])),
-                )
-            )
-        table.add_row(
-            f"[bold]{escape(e['adapter'])}[/]\n{escape(e['variant'])}\n"
-            f"[dim]{escape(e['mapping'])}[/]",
-            e["kind"],
-            library,
-            counts,
-        )
+        table.add_row(*_row(e))
     out.print(table)
     for e in entries:
-        if "error" in e:
-            out.print(f"[bold red]ERROR[/] {escape(e['adapter'])}: {escape(e['error'])}")
-        for c in e["checks"]:
-            if c["status"] in ("fail", "error"):
-                detail = (
-                    f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}  "
-                    f"counterexample: {c['counterexample']}  {c['message']}"
-                )
-                out.print(f"[bold red]{c['status'].upper()}[/] {escape(detail)}")
+        for line in _failure_lines(e):
+            out.print(line)
     surveyed = sum(e["installed"] for e in entries)
     failing = sum(e["ok"] is False for e in entries)
     out.print(f"{surveyed} adapters surveyed, {failing} with failures")
-    return 1 if failed else 0
+
+
+def _row(e: dict[str, Any]) -> tuple[str, str, str, str]:
+    """One adapter's row of the table (rich markup)."""
+    from rich.markup import escape
+
+    if not e["installed"]:
+        library, counts = f"{escape(e['library'])}\n[yellow]not installed[/]", "-"
+    elif "error" in e:
+        library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+        counts = "[bold red]error[/]"
+    else:
+        statuses = [Status(c["status"]) for c in e["checks"]]
+        bad = sum(s.failed for s in statuses)
+        library = f"{escape(e['library'])}\n{escape(e['version'] or '?')}"
+        counts = "/".join(
+            (
+                str(statuses.count(Status.PASS)),
+                f"[bold red]{bad}[/]" if bad else "0",
+                str(statuses.count(Status.SKIP)),
+            )
+        )
+    adapter = (
+        f"[bold]{escape(e['adapter'])}[/]\n{escape(e['variant'])}\n[dim]{escape(e['mapping'])}[/]"
+    )
+    return adapter, e["kind"], library, counts
+
+
+def _failure_lines(e: dict[str, Any]) -> list[str]:
+    """An adapter's error and its failing checks (rich markup); FAIL lines end with the hint."""
+    from rich.markup import escape
+
+    from chunkattn._internal.commands.report import explain_hint
+
+    lines = []
+    if "error" in e:
+        lines.append(f"[bold red]ERROR[/] {escape(e['adapter'])}: {escape(e['error'])}")
+    for c in e["checks"]:
+        status = Status(c["status"])
+        if status.failed:
+            detail = (
+                f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}  "
+                f"counterexample: {c['counterexample']}  {c['message']}"
+            )
+            if status is Status.FAIL:
+                detail += f"  {explain_hint(c['name'])}"
+            lines.append(f"[bold red]{status.upper()}[/] {escape(detail)}")
+    return lines

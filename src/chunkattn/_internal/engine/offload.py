@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from chunkattn._internal.engine.helper import OFFLOADED, Helper, HelperDied, helper
 from chunkattn._internal.engine.registry import Case, Check, CheckContext
-from chunkattn._internal.engine.runner import CheckResult, run_check
+from chunkattn._internal.engine.results import CheckResult
+from chunkattn._internal.engine.runner import run_check
 
 __all__ = ["OFFLOADED", "Offloaded", "offload"]
 

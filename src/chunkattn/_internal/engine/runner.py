@@ -1,7 +1,9 @@
 """Run one named check outside pytest: replay its seeds, then explore with Hypothesis.
 
-The result records what a report needs: pass/fail/skip/error, how many examples ran, and the
-shrunk counterexample (the last failing case Hypothesis replays is its minimal one).
+The result (:class:`~chunkattn._internal.engine.results.CheckResult`) records what a report
+needs: pass/fail/skip/error, how many examples ran, and the shrunk counterexample (the last
+failing case Hypothesis replays is its minimal one). A shared database that goes away is part
+of the result (``CheckResult.lost``), never an exception past this module.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 from hypothesis import Phase, Verbosity, given, settings
 from hypothesis.errors import HypothesisException
@@ -23,8 +24,9 @@ from chunkattn._internal.engine.database import (
 )
 from chunkattn._internal.engine.limits import TargetTimeout
 from chunkattn._internal.engine.registry import Case, Check, CheckContext
+from chunkattn._internal.engine.results import CheckResult, Status, all_ok
 
-__all__ = ["BudgetSpent", "CheckResult", "Outcome", "identifier", "run_check", "run_checks"]
+__all__ = ["BudgetSpent", "Outcome", "identifier", "run_check", "run_checks"]
 
 #: seconds a found failure may go on shrinking past the time budget before it is reported as is
 SHRINK_GRACE = 60.0
@@ -32,20 +34,6 @@ SHRINK_GRACE = 60.0
 
 class BudgetSpent(BaseException):  # noqa: N818 (reads as what happened)
     """The run's time budget is spent (campaigns stop each check this way)."""
-
-
-@dataclass
-class CheckResult:
-    name: str
-    status: str  # pass | fail | skip | error
-    examples: int = 0
-    counterexample: Case | None = None
-    message: str = ""
-    #: wall time of the check (replays and exploration), so a report shows where a run's time goes
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -58,7 +46,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return all(r.status in ("pass", "skip") for r in self.results)
+        return all_ok(self.results)
 
 
 def run_checks(
@@ -76,14 +64,11 @@ def run_checks(
     for check in checks:
         if on_check is not None:
             on_check(check.name)
-        try:
-            outcome.results.append(
-                run_check(check, ctx, profile, (seeds or {}).get(check.name, []))
-            )
-        except DatabaseLost as exc:
-            if getattr(exc, "result", None) is not None:
-                outcome.results.append(exc.result)
-            outcome.lost = str(exc)
+        result = run_check(check, ctx, profile, (seeds or {}).get(check.name, []))
+        if result.lost is None or result.status is Status.FAIL:
+            outcome.results.append(result)
+        if result.lost is not None:
+            outcome.lost = result.lost
             break
     return outcome
 
@@ -113,17 +98,16 @@ def run_check(
     With a shared database (``--db``, a :class:`GuardedDatabase` as the profile's database) the
     failing cases stored there are replayed after the seeds, and a new failure is stored.
     ``seed`` fixes Hypothesis's randomness; ``stop_at`` (a ``time.monotonic()`` instant) ends
-    the exploration early, a pass with the examples run so far. Raises
-    :class:`~chunkattn._internal.engine.database.DatabaseLost` (with ``.result``: the failure found, if
-    any) when the shared database goes away.
+    the exploration early, a pass with the examples run so far. When the shared database goes
+    away the result says so (``lost``): the failure found before, or an ``error``.
     """
     started = time.monotonic()
+    found: list[CheckResult] = []  # a failure found before the database went away
     try:
-        result = _run(check, ctx, profile, seeds, seed, stop_at)
+        result = _run(check, ctx, profile, seeds, seed, stop_at, found)
     except DatabaseLost as exc:
-        if getattr(exc, "result", None) is not None:
-            exc.result.seconds = round(time.monotonic() - started, 3)
-        raise
+        result = found[-1] if found else CheckResult(check.name, Status.ERROR, message=str(exc))
+        result.lost = str(exc)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -135,10 +119,11 @@ def _run(
     seeds: list[Case],
     seed: int | None,
     stop_at: float | None,
+    found: list[CheckResult],
 ) -> CheckResult:
     reason = check.skip_reason(ctx.target)
     if reason:
-        return CheckResult(check.name, "skip", message=reason)
+        return CheckResult(check.name, Status.SKIP, message=reason)
     database = profile.database if isinstance(profile.database, GuardedDatabase) else None
     replays = [(ctx.target.pin(case), "regression seed failed") for case in seeds]
     if database is not None:
@@ -150,17 +135,43 @@ def _run(
         try:
             check.run(ctx, case)
         except TargetTimeout as exc:
-            return CheckResult(check.name, "error", 1, case, str(exc))
+            return CheckResult(check.name, Status.ERROR, 1, case, str(exc))
         except Exception as exc:
-            return CheckResult(check.name, "fail", 1, case, f"{what}: {_one_line(exc)}")
-    result = _explore(check, ctx, profile, len(replays), seed, stop_at)
-    if database is not None and result.status == "fail" and result.counterexample is not None:
-        try:
-            record_failure(database, check.name, ctx.target.name, result.counterexample)
-        except DatabaseLost as exc:
-            exc.result = result
-            raise
+            return CheckResult(check.name, Status.FAIL, 1, case, f"{what}: {_one_line(exc)}")
+    result = _explore(check, ctx, profile, len(replays), seed, stop_at, found)
+    if database is not None and result.status is Status.FAIL and result.counterexample is not None:
+        found.append(result)
+        record_failure(database, check.name, ctx.target.name, result.counterexample)
     return result
+
+
+@dataclass
+class _Exploration:
+    """What the property saw while Hypothesis explored: calls made, the last failing case."""
+
+    check: Check
+    ctx: CheckContext
+    stop_at: float | None
+    calls: int = 0
+    case: Case | None = None
+    exc: BaseException | None = None
+
+    def __call__(self, case: Case) -> None:
+        if self.stop_at is not None:
+            late = time.monotonic() - self.stop_at
+            if late > 0 and self.exc is None or late > SHRINK_GRACE:
+                raise BudgetSpent
+        self.calls += 1
+        try:
+            self.check.run(self.ctx, case)
+        except (Exception, TargetTimeout) as exc:
+            self.case, self.exc = case, exc
+            raise
+
+    def failure(self, note: str = "") -> CheckResult:
+        """The failure found (Hypothesis's last failing call is its shrunk case)."""
+        message = _one_line(self.exc) + note
+        return CheckResult(self.check.name, Status.FAIL, self.calls, self.case, message)
 
 
 def _explore(
@@ -170,27 +181,42 @@ def _explore(
     replayed: int,
     seed: int | None,
     stop_at: float | None,
+    found: list[CheckResult],
 ) -> CheckResult:
     if Phase.generate not in profile.phases:
         if not replayed:
-            return CheckResult(check.name, "skip", message="no regression seeds to replay")
-        return CheckResult(check.name, "pass", replayed, message="seeds only")
+            return CheckResult(check.name, Status.SKIP, message="no regression seeds to replay")
+        return CheckResult(check.name, Status.PASS, replayed, message="seeds only")
+    seen = _Exploration(check, ctx, stop_at)
+    try:
+        _property_test(seen, profile, seed)()
+    except DatabaseLost:
+        if seen.exc is not None:
+            found.append(seen.failure())
+        raise
+    except BudgetSpent:
+        if seen.exc is not None:
+            return seen.failure(" (shrinking cut short by the time budget)")
+        return CheckResult(
+            check.name, Status.PASS, seen.calls + replayed, message="time budget spent"
+        )
+    except TargetTimeout as exc:
+        return CheckResult(check.name, Status.ERROR, seen.calls, seen.case, str(exc))
+    except Exception as exc:
+        if seen.exc is not None:
+            return seen.failure()
+        if isinstance(exc, HypothesisException):
+            return CheckResult(check.name, Status.ERROR, seen.calls, message=_one_line(exc))
+        raise
+    return CheckResult(check.name, Status.PASS, seen.calls + replayed)
 
-    calls = 0
-    failure: dict[str, Any] = {}
+
+def _property_test(seen: _Exploration, profile: settings, seed: int | None) -> Callable[[], None]:
+    """The Hypothesis test of ``seen``'s check on its target, keyed apart in the database."""
+    check, ctx = seen.check, seen.ctx
 
     def prop(case: Case) -> None:
-        nonlocal calls
-        if stop_at is not None:
-            late = time.monotonic() - stop_at
-            if late > 0 and not failure or late > SHRINK_GRACE:
-                raise BudgetSpent
-        calls += 1
-        try:
-            check.run(ctx, case)
-        except (Exception, TargetTimeout) as exc:
-            failure.update(case=case, exc=exc)
-            raise
+        seen(case)
 
     prop.__name__ = identifier(f"{check.name}__{ctx.target.name}")
     # every prop has the same source: the database key must tell checks, targets and scopes apart
@@ -200,39 +226,6 @@ def _explore(
         # what @hypothesis.seed sets, without the database=None that @seed also sets
         prop._hypothesis_internal_use_seed = seed
     examples = max(1, round(profile.max_examples * check.example_share))
-    test = settings(
+    return settings(
         profile, max_examples=examples, report_multiple_bugs=False, verbosity=Verbosity.quiet
     )(given(check.strategy(ctx.wide).map(ctx.target.pin))(prop))
-    try:
-        test()
-    except BudgetSpent:
-        if failure:
-            return CheckResult(
-                check.name,
-                "fail",
-                calls,
-                failure["case"],
-                f"{_one_line(failure['exc'])} (shrinking cut short by the time budget)",
-            )
-        return CheckResult(check.name, "pass", calls + replayed, message="time budget spent")
-    except DatabaseLost as exc:
-        if failure:
-            exc.result = CheckResult(
-                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
-            )
-        raise
-    except TargetTimeout as exc:
-        return CheckResult(check.name, "error", calls, failure.get("case"), str(exc))
-    except HypothesisException as exc:
-        if failure:
-            return CheckResult(
-                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
-            )
-        return CheckResult(check.name, "error", calls, message=_one_line(exc))
-    except Exception:
-        if failure:
-            return CheckResult(
-                check.name, "fail", calls, failure["case"], _one_line(failure["exc"])
-            )
-        raise
-    return CheckResult(check.name, "pass", calls + replayed)

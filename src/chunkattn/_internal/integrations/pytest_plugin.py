@@ -21,140 +21,99 @@ too. The environment variables ``CHUNKATTN_IMPL``, ``CHUNKATTN_MODEL``, ``CHUNKA
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
+from chunkattn._internal.engine import options as o
+
 _TARGETS = pytest.StashKey[list]()
+#: what the run resolved (profile, seeds, shared database), that the checks' tests are built with
+_RUN = pytest.StashKey[Any]()
 #: the line saying how many stored failures the shared database set aside (None: none)
 _SET_ASIDE = pytest.StashKey[str | None]()
-_OPTIONS = (
-    "chunkattn_impl",
-    "chunkattn_model",
-    "chunkattn_seeds",
-    "chunkattn_record_seeds",
-    "chunkattn_profile",
-    "chunkattn_timeout",
-    "chunkattn_db",
-)
+#: a check's test item: where its test leaves its last failing case
+_FAILURE = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("chunkattn", "chunkattn: is my chunked attention what my config says")
-    group.addoption(
-        "--impl",
-        "--chunkattn-impl",
-        dest="chunkattn_impl",
-        help="seed-API target: dotted module or .py path (default: $CHUNKATTN_IMPL, else chunkattn)",
-    )
-    group.addoption(
-        "--model",
-        "--chunkattn-model",
-        dest="chunkattn_model",
-        help="model target MODULE:NAME, a factory NAME(seed) (default: $CHUNKATTN_MODEL)",
-    )
-    group.addoption(
-        "--seeds",
-        "--chunkattn-seeds",
-        dest="chunkattn_seeds",
-        help="project regression-seeds YAML file (default: $CHUNKATTN_SEEDS, ./chunkattn-seeds.yaml)",
-    )
-    group.addoption(
-        "--record-seeds",
-        "--chunkattn-record-seeds",
-        dest="chunkattn_record_seeds",
-        action="store_true",
-        help="append failing checks' shrunk counterexamples to the seeds file",
-    )
-    group.addoption(
-        "--chunkattn-profile",
-        dest="chunkattn_profile",
-        help="chunkattn's Hypothesis profile: dev, ci, precommit, thorough, seeds",
-    )
-    group.addoption(
-        "--chunkattn-timeout",
-        dest="chunkattn_timeout",
-        type=float,
-        help="seconds each call into the target may take (default 60; 0: no limit)",
-    )
-    group.addoption(
-        "--chunkattn-db",
-        dest="chunkattn_db",
-        help="shared example database, redis://HOST:PORT/N or a directory (default: $CHUNKATTN_DB)",
-    )
+    for option in o.PLUGIN_OPTIONS:
+        option.add_to_pytest(group)
 
 
 def _asked(config: pytest.Config) -> bool:
-    return any(config.getoption(name, None) for name in _OPTIONS)
+    return any(config.getoption(option.pytest_dest, None) for option in o.PLUGIN_OPTIONS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """With an option given, fail early (one line) on a bad profile, seeds file or target."""
-    if not _asked(config):
-        return
-    profile = config.getoption("chunkattn_profile")
-    if profile:
-        os.environ["CHUNKATTN_PROFILE"] = profile  # read when the check modules are collected
-    seeds = config.getoption("chunkattn_seeds")
-    if seeds:
-        os.environ["CHUNKATTN_SEEDS"] = seeds
-    db = config.getoption("chunkattn_db")
-    if db:
-        os.environ["CHUNKATTN_DB"] = db
-    _activate(config)
+    if _asked(config):
+        _activate(config)
 
 
 def _activate(config: pytest.Config) -> list:
-    """Load the targets once per process (and, on an xdist worker, use one torch thread)."""
+    """Resolve the run and load the targets once per process (and, on an xdist worker, use one
+    torch thread); both go in ``config.stash``."""
     if _TARGETS in config.stash:
         return config.stash[_TARGETS]
-    from chunkattn._internal.checks import load_checks
-    from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
-    from chunkattn._internal.engine.profiles import active_profile_name
-    from chunkattn._internal.engine.seeds import load_seeds
-    from chunkattn._internal.engine.target import TargetError, builtin_targets, load_target
-
-    load_checks()  # the seeds and the database's entries are screened against the checks
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch
 
         # the workers already fill the cores; oversubscribed threads make tiny ops ~50x slower
         torch.set_num_threads(1)
+    config.stash[_RUN] = _resolve_run(config)
+    config.stash[_TARGETS] = targets = _load_targets(config)
+    return targets
+
+
+def _resolve_run(config: pytest.Config) -> Any:
+    """The profile, seeds and shared database of this run: the options given, else the
+    user's environment variables (documented defaults), else chunkattn's defaults."""
+    from chunkattn._internal.checks import load_checks
+    from chunkattn._internal.engine.database import screen_failures
+    from chunkattn._internal.engine.profiles import active_profile_name
+    from chunkattn._internal.engine.seeds import load_seeds
+    from chunkattn._internal.integrations.pytest_support import Run, shared_database
+
+    load_checks()  # the seeds files name them
     try:
-        active_profile_name()
+        profile = active_profile_name(o.PROFILE.value(config))
     except ValueError as exc:
         raise pytest.UsageError(f"chunkattn profile: {exc}") from None
     try:
-        load_seeds()
+        seeds = load_seeds(o.SEEDS.value(config))
     except ValueError as exc:
         raise pytest.UsageError(f"--seeds: {exc}") from None
     try:
-        from chunkattn._internal.engine.database import screen_failures
-        from chunkattn._internal.integrations.pytest_support import shared_database
-
-        database = shared_database()
+        database = shared_database(o.DB.value(config))
         if database is not None:
             config.stash[_SET_ASIDE] = screen_failures(database).note(database.url)
     except Exception as exc:
         raise pytest.UsageError(f"--chunkattn-db: {exc}") from None
-    impl = config.getoption("chunkattn_impl") or os.environ.get("CHUNKATTN_IMPL")
-    model = config.getoption("chunkattn_model") or os.environ.get("CHUNKATTN_MODEL")
-    timeout = config.getoption("chunkattn_timeout")
-    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    return Run(profile, seeds, database)
+
+
+def _load_targets(config: pytest.Config) -> list:
+    from chunkattn._internal.engine.target import TargetError, builtin_targets, load_target
+
+    impl, model = o.IMPL.value(config), o.MODEL.value(config)
+    timeout = o.TIMEOUT.value(config)
     try:
         if impl or model:
-            targets = [load_target(impl, model, timeout=timeout)]
-        else:
-            targets = [t.with_timeout(timeout) for t in builtin_targets().values()]
+            return [load_target(impl, model, timeout=timeout)]
+        return [t.with_timeout(timeout) for t in builtin_targets().values()]
     except TargetError as exc:
         raise pytest.UsageError(f"chunkattn target: {exc}") from None
-    config.stash[_TARGETS] = targets
-    return targets
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "check_ctx" not in metafunc.fixturenames:
         return
     targets = _activate(metafunc.config)
+    bind = getattr(metafunc.function, "chunkattn_bind", None)
+    if bind is not None:
+        bind(metafunc.config.stash[_RUN])
     check = getattr(metafunc.function, "chunkattn_check", None)
     applicable = [t for t in targets if check is None or check.skip_reason(t) is None]
     # built-in variants a check does not apply to are simply not paired with it; a lone
@@ -190,43 +149,53 @@ def check_ctx(request: pytest.FixtureRequest, chunkattn_config):
     return CheckContext(target, chunkattn_config)
 
 
+@pytest.fixture
+def chunkattn_failure(request: pytest.FixtureRequest):
+    """Where a check's test leaves its last failing case, for the report hook below."""
+    from chunkattn._internal.integrations.pytest_support import FailedCase
+
+    failure = request.node.stash[_FAILURE] = FailedCase()
+    return failure
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    function = getattr(item, "obj", None)
-    check = getattr(function, "chunkattn_check", None)
-    if check is None:
+    check = getattr(getattr(item, "obj", None), "chunkattn_check", None)
+    failure = item.stash.get(_FAILURE, None)
+    if check is None or failure is None or failure.case is None:
         return report
-    failed_case = getattr(function, "chunkattn_last_failure", None)
-    if failed_case is not None:
-        function.chunkattn_last_failure = None
-    if report.when == "call" and report.failed and failed_case is not None:
-        _store_failure(check.name, item, failed_case, report)
-    recording = item.config.getoption("chunkattn_record_seeds")
-    if report.when == "call" and report.failed and failed_case is not None and recording:
-        from chunkattn._internal.engine.seeds import DEFAULT_PROJECT_SEEDS, add_seed
-
-        path = os.environ.get("CHUNKATTN_SEEDS") or DEFAULT_PROJECT_SEEDS
-        try:
-            if add_seed(path, check.name, failed_case):
-                report.sections.append(
-                    ("chunkattn", f"recorded {check.name} {failed_case} in {path}")
-                )
-        except ValueError as exc:  # a case pinned outside its check's bounds
-            report.sections.append(("chunkattn", f"could not record the failure: {exc}"))
+    if report.when == "call" and report.failed:
+        run = item.config.stash[_RUN]
+        _store_failure(run.database, check.name, item, failure.case, report)
+        if item.config.getoption(o.RECORD_SEEDS.pytest_dest):
+            _record_seed(o.SEEDS.value(item.config), check.name, failure.case, report)
     return report
 
 
-def _store_failure(check: str, item: pytest.Item, case: dict, report: pytest.TestReport) -> None:
+def _record_seed(path: str | None, check: str, case: dict, report: pytest.TestReport) -> None:
+    """``--record-seeds``: keep the failing case in the project's seeds file."""
+    from chunkattn._internal.engine.seeds import DEFAULT_PROJECT_SEEDS, add_seed
+
+    path = path or DEFAULT_PROJECT_SEEDS
+    try:
+        if add_seed(path, check, case):
+            report.sections.append(("chunkattn", f"recorded {check} {case} in {path}"))
+    except ValueError as exc:  # a case pinned outside its check's bounds
+        report.sections.append(("chunkattn", f"could not record the failure: {exc}"))
+
+
+def _store_failure(
+    database: Any, check: str, item: pytest.Item, case: dict, report: pytest.TestReport
+) -> None:
     """With a shared database, keep the failing case there for every later run."""
-    if not os.environ.get("CHUNKATTN_DB"):
+    if database is None:
         return
     from chunkattn._internal.engine.database import record_failure
-    from chunkattn._internal.integrations.pytest_support import shared_database
 
     target = getattr(item, "callspec", None)
     name = target.id if target is not None else "chunkattn"
     try:
-        record_failure(shared_database(), check, name, case)
+        record_failure(database, check, name, case)
     except Exception as exc:
         report.sections.append(("chunkattn", f"could not store the failure: {exc}"))

@@ -107,6 +107,8 @@ def test_the_plugin_declares_the_same_options(pytestconfig):
         "--chunkattn-profile",
         "--chunkattn-timeout",
         "--chunkattn-db",
+        "--chunkattn-precision",
+        "--chunkattn-device",
     }
 
 

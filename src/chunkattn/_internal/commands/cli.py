@@ -91,7 +91,7 @@ def _explain(args: argparse.Namespace) -> ExitCode:
 
 
 def _commands() -> tuple[Command, ...]:
-    run_options = (o.IMPL, o.MODEL, o.TIMEOUT)
+    run_options = (o.IMPL, o.MODEL, o.TIMEOUT, o.PRECISION, o.DEVICE)
     return (
         Command(
             "verify",
@@ -127,7 +127,7 @@ def _commands() -> tuple[Command, ...]:
         Command(
             "doctor",
             "tests pass but training fails: diagnose the model",
-            (o.CONFIG, STEPS, DOCTOR_MODEL, o.TIMEOUT),
+            (o.CONFIG, STEPS, DOCTOR_MODEL, o.TIMEOUT, o.PRECISION, o.DEVICE),
             _doctor,
         ),
         Command(

@@ -191,7 +191,8 @@ def result_line(
     of a failure (then the hint to ``chunkattn explain`` it) or the reason of a skip."""
     status = str(status or result.status)
     line = (
-        f"[{_STYLES[status]}]{status.upper():<5}[/] {result.name:<28} "
+        f"[{_STYLES[status]}]{status.upper():<5}[/] {escape(result.label)}"
+        f"{' ' * max(0, (28 if result.precision is None else 41) - len(result.label))} "
         f"{result.examples:>{examples_width}} examples"
     )
     if status != Status.SKIP and seconds:
@@ -228,7 +229,7 @@ def _skip_lines(report: VerifyReport) -> list[str]:
     if model_side:
         by_reason = defaultdict(list)
         for r in model_side:
-            by_reason[r.message].append(r.name)
+            by_reason[r.message].append(r.label)
         detail = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
         lines.append(f"[yellow]SKIP [/] {len(model_side)} model checks  ({detail})")
     return lines

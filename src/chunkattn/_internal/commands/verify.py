@@ -33,6 +33,8 @@ class _Run:
     seeds: dict
     checks: list
     screened: Any = None
+    #: what the model.* and stream.* checks run in, each once per precision
+    precisions: tuple = ()
 
 
 def main(args: argparse.Namespace) -> ExitCode:
@@ -66,6 +68,7 @@ def _prepare(args: argparse.Namespace, config: Any) -> _Run:
     import torch
 
     from chunkattn._internal.checks import CHECKS
+    from chunkattn._internal.engine.precision import DEFAULT_PRECISIONS
     from chunkattn._internal.engine.profiles import active_profile_name, profile_settings
     from chunkattn._internal.engine.registry import CheckContext
     from chunkattn._internal.engine.seeds import load_seeds
@@ -73,7 +76,7 @@ def _prepare(args: argparse.Namespace, config: Any) -> _Run:
 
     # the checks run many tiny forwards: one intra-op thread is fastest, and never oversubscribes
     torch.set_num_threads(1)
-    target = load_target(args.impl, args.model, timeout=args.timeout)
+    target = load_target(args.impl, args.model, timeout=args.timeout, device=args.device)
     if args.whole_process:
         # what torch, Hypothesis and the target left lives to the end of the command: no full
         # collection need scan it again (each costs a quarter of a second; Hypothesis starts
@@ -94,7 +97,8 @@ def _prepare(args: argparse.Namespace, config: Any) -> _Run:
     if not checks:
         raise UsageError(f"-k {args.select!r} matches no check; known: {', '.join(CHECKS)}")
     ctx = CheckContext(target, config)
-    return _Run(ctx, profile_name, profile, seeds, checks, screened)
+    precisions = args.precision or target.precisions or DEFAULT_PRECISIONS
+    return _Run(ctx, profile_name, profile, seeds, checks, screened, tuple(precisions))
 
 
 def _run_checks(run: _Run, args: argparse.Namespace) -> Any:
@@ -110,15 +114,18 @@ def _run_checks(run: _Run, args: argparse.Namespace) -> Any:
     )
     here = [c for c in checks if not (offloaded and c.name in offloaded)]
     progress = progress_bar("verify", 28, disable=args.json)
+    per = len(run.precisions) or 1
+    total = sum(per if c.per_precision else 1 for c in checks)
     with progress:
-        task = progress.add_task("", total=len(checks))
-        done = iter(range(len(checks) - len(here), len(checks)))
+        task = progress.add_task("", total=total)
+        done = iter(range(total - sum(per if c.per_precision else 1 for c in here), total))
         outcome = run_checks(
             here,
             ctx,
             run.profile,
             run.seeds,
             on_check=lambda name: progress.update(task, description=name, completed=next(done)),
+            precisions=run.precisions or None,
         )
         if offloaded:
             outcome.results = offloaded.merge(outcome.results, checks, ctx, run.profile, run.seeds)

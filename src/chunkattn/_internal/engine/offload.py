@@ -54,10 +54,12 @@ class Offloaded:
     ) -> list[CheckResult]:
         """``results`` (of the other checks) with the offloaded ones, in the order of
         ``checks``."""
-        found = {r.name: r for r in results}
+        found: dict[str, list[CheckResult]] = {}
+        for r in results:  # a model check has one result per precision
+            found.setdefault(r.name, []).append(r)
         for name in self.tickets:
-            found[name] = self.result(name, ctx, profile, seeds.get(name, []))
-        return [found[c.name] for c in checks if c.name in found]
+            found[name] = [self.result(name, ctx, profile, seeds.get(name, []))]
+        return [r for c in checks for r in found.get(c.name, [])]
 
 
 def offload(

@@ -23,9 +23,11 @@ from chunkattn._internal.contract.core import DEFAULT_TIMEOUT
 __all__ = [
     "CONFIG",
     "DB",
+    "DEVICE",
     "IMPL",
     "MODEL",
     "PLUGIN_OPTIONS",
+    "PRECISION",
     "PROFILE",
     "RECORD_SEEDS",
     "SEEDS",
@@ -195,5 +197,48 @@ DB = Option(
 )
 SELECT = Option(("-k",), "select", "only checks whose name matches (glob or substring)")
 
+
+def precisions(text: str) -> tuple[Any, ...]:
+    """``--precision``: names (comma-separated) or ``all``, as precisions."""
+    from chunkattn._internal.engine.precision import parse_precisions
+
+    try:
+        return parse_precisions(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def device(text: str) -> str:
+    """``--device``: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
+    from chunkattn._internal.engine.precision import parse_device
+
+    try:
+        return parse_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+PRECISION = Option(
+    ("--precision",),
+    "precision",
+    "what the model.* and stream.* checks run the model in, each once per precision: "
+    "32-true, bf16-mixed, 16-mixed, bf16-true, 16-true, comma-separated, or all "
+    "(= 32-true,bf16-mixed,16-mixed); default: the precision the model target declares, "
+    "else 32-true",
+    type=precisions,
+    env="CHUNKATTN_PRECISION",
+    pytest_flags=("--chunkattn-precision",),
+    extra=(("metavar", "P[,P...]"),),
+)
+DEVICE = Option(
+    ("--device",),
+    "device",
+    "where the model checks run the model: cpu, cuda, cuda:N or mps (default: the device of "
+    "the model's module parameters, else cpu)",
+    type=device,
+    env="CHUNKATTN_DEVICE",
+    pytest_flags=("--chunkattn-device",),
+)
+
 #: the plugin's options, in the order ``pytest --help`` lists them
-PLUGIN_OPTIONS = (IMPL, MODEL, SEEDS, RECORD_SEEDS, PROFILE, TIMEOUT, DB)
+PLUGIN_OPTIONS = (IMPL, MODEL, SEEDS, RECORD_SEEDS, PROFILE, TIMEOUT, DB, PRECISION, DEVICE)

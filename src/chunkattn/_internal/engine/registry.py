@@ -105,6 +105,11 @@ class Check:
         return self.name.split(".")[0]
 
     @property
+    def per_precision(self) -> bool:
+        """Runs once per requested precision: a ``model.*`` or ``stream.*`` check."""
+        return self.family in ("model", "stream")
+
+    @property
     def schema(self) -> Schema:
         """What a stored case of this check may hold."""
         return self.cases.schema

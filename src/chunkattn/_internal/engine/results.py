@@ -64,9 +64,17 @@ class CheckResult:
     #: is what was found before, a ``fail`` with its case, or an ``error`` when nothing was.
     #: Never part of :meth:`as_dict` (a report says it once, for the whole run).
     lost: str | None = field(default=None, compare=False)
+    #: the precision a ``model.*`` or ``stream.*`` check ran the model in (``"16-mixed"``);
+    #: None for the other families, and then not part of :meth:`as_dict`
+    precision: str | None = None
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
+
+    @property
+    def label(self) -> str:
+        """The name as reports show it: ``model.grad_finite [16-mixed]`` for a precision's run."""
+        return self.name if self.precision is None else f"{self.name} [{self.precision}]"
 
     @property
     def ok(self) -> bool:
@@ -76,6 +84,10 @@ class CheckResult:
         out = asdict(self)
         out["status"] = str(self.status)
         del out["lost"]
+        if self.precision is None:
+            del out["precision"]
+        else:
+            out["precision"] = str(self.precision)
         return out
 
 

@@ -8,6 +8,7 @@ of the result (``CheckResult.lost``), never an exception past this module.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -23,10 +24,20 @@ from chunkattn._internal.engine.database import (
     stored_cases,
 )
 from chunkattn._internal.engine.limits import TargetTimeout
+from chunkattn._internal.engine.precision import Precision
 from chunkattn._internal.engine.registry import Case, Check, CheckContext
 from chunkattn._internal.engine.results import CheckResult, Status, all_ok
 
-__all__ = ["BudgetSpent", "Outcome", "identifier", "run_check", "run_checks"]
+__all__ = [
+    "BudgetSpent",
+    "Outcome",
+    "database_key",
+    "identifier",
+    "precision_skip",
+    "run_check",
+    "run_checks",
+    "runs",
+]
 
 #: seconds a found failure may go on shrinking past the time budget before it is reported as is
 SHRINK_GRACE = 60.0
@@ -56,21 +67,62 @@ def run_checks(
     seeds: Mapping[str, list[Case]] | None = None,
     *,
     on_check: Callable[[str], None] | None = None,
+    precisions: Iterable[Precision] | None = None,
 ) -> Outcome:
     """The one loop over selected checks that ``verify``, ``survey`` and ``doctor`` share: each
     check's seeds replayed, then explored; ``on_check(name)`` before each (a progress bar).
-    A lost shared database ends the loop with what was found."""
+    A ``model.*`` or ``stream.*`` check runs once per precision of ``precisions`` (None: the
+    context's). A lost shared database ends the loop with what was found."""
     outcome = Outcome()
-    for check in checks:
+    for check, run_ctx in runs(checks, ctx, precisions):
         if on_check is not None:
-            on_check(check.name)
-        result = run_check(check, ctx, profile, (seeds or {}).get(check.name, []))
+            on_check(
+                check.name if not check.per_precision else f"{check.name} [{run_ctx.precision}]"
+            )
+        result = run_check(check, run_ctx, profile, (seeds or {}).get(check.name, []))
         if result.lost is None or result.status is Status.FAIL:
             outcome.results.append(result)
         if result.lost is not None:
             outcome.lost = result.lost
             break
     return outcome
+
+
+def runs(
+    checks: Iterable[Check], ctx: CheckContext, precisions: Iterable[Precision] | None = None
+) -> list[tuple[Check, CheckContext]]:
+    """Each check with the context it runs in: a ``model.*`` or ``stream.*`` check once per
+    precision (None: the context's own), any other once."""
+    chosen = tuple(precisions) if precisions is not None else (ctx.precision,)
+    out = []
+    for check in checks:
+        if not check.per_precision:
+            out.append((check, ctx))
+            continue
+        out.extend((check, dataclasses.replace(ctx, precision=p)) for p in chosen)
+    return out
+
+
+def database_key(ctx: CheckContext) -> str:
+    """The name a check's stored failures are kept under: the target's, and its precision when
+    that is not ``32-true`` (a failure found in float16 is not replayed in float32)."""
+    name = ctx.target.name
+    return name if not ctx.precision.reduced else f"{name} [{ctx.precision}]"
+
+
+def precision_skip(check: Check, ctx: CheckContext) -> str | None:
+    """Why ``check`` does not run in the context's precision: ``*-true`` casts the model's
+    parameters, which a target without ``module`` does not expose."""
+    if (
+        check.per_precision
+        and ctx.precision.cast
+        and not (ctx.target.model_trains or ctx.target.own)
+    ):
+        return (
+            f"{ctx.precision} casts the model's parameters: give the model target its module "
+            "(the torch.nn.Module it trains)"
+        )
+    return None
 
 
 def identifier(name: str) -> str:
@@ -109,6 +161,8 @@ def run_check(
         result = found[-1] if found else CheckResult(check.name, Status.ERROR, message=str(exc))
         result.lost = str(exc)
     result.seconds = round(time.monotonic() - started, 3)
+    if check.per_precision:
+        result.precision = str(ctx.precision)
     return result
 
 
@@ -121,7 +175,7 @@ def _run(
     stop_at: float | None,
     found: list[CheckResult],
 ) -> CheckResult:
-    reason = check.skip_reason(ctx.target)
+    reason = check.skip_reason(ctx.target) or precision_skip(check, ctx)
     if reason:
         return CheckResult(check.name, Status.SKIP, message=reason)
     database = profile.database if isinstance(profile.database, GuardedDatabase) else None
@@ -129,7 +183,7 @@ def _run(
     if database is not None:
         replays += [
             (ctx.target.pin(case), "stored failure replayed from the database")
-            for case in stored_cases(database, check.name, ctx.target.name)
+            for case in stored_cases(database, check.name, database_key(ctx))
         ]
     for case, what in replays:
         try:
@@ -141,7 +195,7 @@ def _run(
     result = _explore(check, ctx, profile, len(replays), seed, stop_at, found)
     if database is not None and result.status is Status.FAIL and result.counterexample is not None:
         found.append(result)
-        record_failure(database, check.name, ctx.target.name, result.counterexample)
+        record_failure(database, check.name, database_key(ctx), result.counterexample)
     return result
 
 
@@ -218,10 +272,11 @@ def _property_test(seen: _Exploration, profile: settings, seed: int | None) -> C
     def prop(case: Case) -> None:
         seen(case)
 
-    prop.__name__ = identifier(f"{check.name}__{ctx.target.name}")
+    prop.__name__ = identifier(f"{check.name}__{database_key(ctx)}")
     # every prop has the same source: the database key must tell checks, targets and scopes apart
     scope = "wide" if ctx.wide else "narrow"
-    prop._hypothesis_internal_add_digest = f"{check.name}|{ctx.target.name}|{scope}".encode()
+    key = database_key(ctx)
+    prop._hypothesis_internal_add_digest = f"{check.name}|{key}|{scope}".encode()
     if seed is not None:
         # what @hypothesis.seed sets, without the database=None that @seed also sets
         prop._hypothesis_internal_use_seed = seed

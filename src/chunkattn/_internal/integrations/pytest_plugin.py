@@ -10,7 +10,10 @@ changes no setting until either one of its options is used or a test that takes 
 Options: ``--impl`` / ``--model`` (the target; neither: chunkattn itself), ``--seeds FILE`` (the
 project's regression seeds, replayed first), ``--record-seeds`` (append each failing check's
 shrunk counterexample to that file), ``--chunkattn-profile NAME`` (or ``CHUNKATTN_PROFILE``),
-``--chunkattn-timeout SECONDS`` (the limit on each call into the target), ``--chunkattn-db URL``
+``--chunkattn-timeout SECONDS`` (the limit on each call into the target),
+``--chunkattn-precision P[,P...]`` (each ``model.*`` and ``stream.*`` check once per precision,
+test ids ending ``-16-mixed`` unless only ``32-true`` runs; default: what the model declares, else ``32-true``),
+``--chunkattn-device DEVICE`` (where the model runs), ``--chunkattn-db URL``
 (a shared example database, ``redis://HOST:PORT/N`` or a directory: the failures stored there
 are replayed first, and new ones stored; entries that do not fit their check's case schema are
 set aside, never run, and the summary says how many). Each has a ``--chunkattn-*`` spelling
@@ -99,12 +102,34 @@ def _load_targets(config: pytest.Config) -> list:
 
     impl, model = o.IMPL.value(config), o.MODEL.value(config)
     timeout = o.TIMEOUT.value(config)
+    device = _typed(o.DEVICE, config)
     try:
-        if impl or model:
-            return [load_target(impl, model, timeout=timeout)]
+        if impl or model or device:
+            return [load_target(impl, model, timeout=timeout, device=device)]
         return [t.with_timeout(timeout) for t in builtin_targets().values()]
     except TargetError as exc:
         raise pytest.UsageError(f"chunkattn target: {exc}") from None
+
+
+def _typed(option: o.Option, config: pytest.Config) -> Any:
+    """``option``'s value, read by its type when it came from the environment (a string)."""
+    value = option.value(config)
+    if isinstance(value, str) and option.type is not None:
+        import argparse
+
+        try:
+            return option.type(value)
+        except argparse.ArgumentTypeError as exc:
+            raise pytest.UsageError(f"{option.pytest_flags[0]}: {exc}") from None
+    return value
+
+
+def _precisions(config: pytest.Config, target: Any) -> tuple:
+    """The precisions a model check runs in on ``target``: ``--chunkattn-precision``, else what
+    the target declares, else ``32-true``."""
+    from chunkattn._internal.engine.precision import DEFAULT_PRECISIONS
+
+    return tuple(_typed(o.PRECISION, config) or target.precisions or DEFAULT_PRECISIONS)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -119,7 +144,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # built-in variants a check does not apply to are simply not paired with it; a lone
     # --impl/--model target keeps the pairing and is skipped with the reason (docs/contract.md: The pytest plugin)
     targets = applicable or targets
-    metafunc.parametrize("check_ctx", targets, ids=[t.name for t in targets], indirect=True)
+    if check is not None and check.per_precision:
+        # a model check runs once per precision: test ids ``check[TARGET-16-mixed]``
+        params = [(t, p) for t in targets for p in _precisions(metafunc.config, t)]
+        plain = all(p.value == "32-true" for _, p in params)  # ids as before precisions
+        ids = [t.name if plain else f"{t.name}-{p}" for t, p in params]
+    else:
+        params, ids = [(t, None) for t in targets], [t.name for t in targets]
+    metafunc.parametrize("check_ctx", params, ids=ids, indirect=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -140,13 +172,17 @@ def chunkattn_config():
 def check_ctx(request: pytest.FixtureRequest, chunkattn_config):
     """The target under test for a named check (parametrized by the plugin)."""
     from chunkattn._internal.engine.registry import CheckContext
+    from chunkattn._internal.engine.runner import precision_skip
 
-    target = request.param
+    target, precision = request.param
     check = getattr(request.function, "chunkattn_check", None)
-    reason = check.skip_reason(target) if check else None
+    ctx = CheckContext(target, chunkattn_config)
+    if precision is not None:
+        ctx = CheckContext(target, chunkattn_config, precision=precision)
+    reason = (check.skip_reason(target) or precision_skip(check, ctx)) if check else None
     if reason:
         pytest.skip(f"{check.name} does not apply: {reason}")
-    return CheckContext(target, chunkattn_config)
+    return ctx
 
 
 @pytest.fixture

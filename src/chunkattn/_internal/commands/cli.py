@@ -201,6 +201,8 @@ def _fuzz(args: argparse.Namespace) -> ExitCode:
         select=lambda name: name_matches(name, args.select),
         timeout=args.timeout,
         seed=args.seed,
+        precisions=args.precision,
+        device=args.device,
     )
 
 
@@ -304,7 +306,13 @@ def _doctor(args: argparse.Namespace) -> ExitCode:
     if args.model:
         if args.config:
             raise UsageError("doctor: give CONFIG (chunkattn's own model) or --model, not both")
-        return run_model_doctor(args.model, steps=args.steps, timeout=args.timeout)
+        return run_model_doctor(
+            args.model,
+            steps=args.steps,
+            timeout=args.timeout,
+            precisions=args.precision,
+            device=args.device,
+        )
     return run_doctor(load_config(args.config), steps=args.steps)
 
 

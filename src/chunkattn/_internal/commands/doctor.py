@@ -33,12 +33,13 @@ from chunkattn._internal.checks.train import (
     grad_flow_problems,
     gradient_report,
     nonfinite_gradients,
-    overfit,
+    overfit_run,
     overfit_verdict,
 )
 from chunkattn._internal.contract.config import ProjectConfig
 from chunkattn._internal.contract.core import ChunkConfig, ConfigError, context_chunks_for
 from chunkattn._internal.engine.model_target import ModelTarget
+from chunkattn._internal.engine.precision import DEFAULT_PRECISIONS, Precision
 from chunkattn._internal.engine.registry import CheckFailure
 from chunkattn._internal.engine.results import ExitCode
 from chunkattn._internal.impl.model import TransformerModel
@@ -291,11 +292,12 @@ def _forward_finite(model: ModelTarget) -> Finding:
 
 def _backward_rows(report: GradientReport, lengths: list[int]) -> list[Finding]:
     bad = nonfinite_gradients(report.norms)
+    first = f" (first: {bad[0]})" if bad else ""
     finite = Finding(
         "backward finite",
         not bad and math.isfinite(report.loss),
         f"loss {report.loss:.4g}; non-finite gradients in {len(bad)} of {len(report.norms)} "
-        f"parameters: {', '.join(bad)}"
+        f"parameters{first}: {', '.join(bad)}"
         if bad or not math.isfinite(report.loss)
         else f"loss and every gradient finite for lengths {lengths}",
     )
@@ -315,14 +317,19 @@ def _overfit_row(model: ModelTarget, steps: int, console: Console) -> tuple[Find
         return Finding("overfit one batch", False, "no parameter requires grad: nothing trains"), []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("overfitting one batch", total=steps)
-        losses = overfit(model, steps=steps, on_step=lambda step, loss: progress.advance(task))
+        run = overfit_run(model, steps=steps, on_step=lambda step, loss: progress.advance(task))
+    losses = run.losses
     fell, start, end = overfit_verdict(losses)
     verdict = "met" if fell else "NOT met"
     detail = (
         f"loss {start:.4g} -> {end:.4g} in {len(losses)} Adam steps ({OVERFIT_FACTOR:g}x lower: "
         f"{verdict})  {sparkline(losses)}"
     )
-    return Finding("overfit one batch", fell, detail), losses
+    if model.precision.scaled:
+        detail += f"; GradScaler skipped {len(run.skipped)} of {len(losses)} steps (inf/NaN)"
+        if run.mostly_skipped:
+            detail += ": more than half, the optimizer hardly ever stepped"
+    return Finding("overfit one batch", fell and not run.mostly_skipped, detail), losses
 
 
 def diagnose_model(
@@ -336,10 +343,39 @@ def diagnose_model(
         )
     console = console or Console(stderr=True)
     lengths = _extreme_lengths(model)
-    report = gradient_report(model, lengths, lengths[0], seed=0)
-    overfit_finding, losses = _overfit_row(model, steps, console)
-    findings = [_forward_finite(model), *_backward_rows(report, lengths), overfit_finding]
-    return ModelDiagnosis(findings, report, losses)
+    if not model.precision.reduced:
+        report = gradient_report(model, lengths, lengths[0], seed=0)
+        overfit_finding, losses = _overfit_row(model, steps, console)
+        findings = [_forward_finite(model), *_backward_rows(report, lengths), overfit_finding]
+        return ModelDiagnosis(findings, report, losses)
+    # under a reduced precision an error raised by the model is that row's finding
+    forward = _failing("forward finite", lambda: _forward_finite(model))
+    report = None
+    try:
+        report = gradient_report(model, lengths, lengths[0], seed=0)
+        backward = _backward_rows(report, lengths)
+    except Exception as exc:
+        backward = [Finding("backward finite", False, _one_line(exc))]
+        backward.append(Finding("gradient flow", False, "no gradient: the backward pass failed"))
+    losses: list[float] = []
+    try:
+        overfit_finding, losses = _overfit_row(model, steps, console)
+    except Exception as exc:
+        overfit_finding = Finding("overfit one batch", False, _one_line(exc))
+    report = report or GradientReport(math.nan, {}, ())
+    return ModelDiagnosis([forward, *backward, overfit_finding], report, losses)
+
+
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return first if isinstance(exc, CheckFailure) else f"{exc.__class__.__name__}: {first}"
+
+
+def _failing(row: str, run) -> Finding:
+    try:
+        return run()
+    except Exception as exc:
+        return Finding(row, False, _one_line(exc))
 
 
 def _print_findings(out: Console, title: str, findings: list[Finding]) -> ExitCode:
@@ -356,15 +392,44 @@ def _print_findings(out: Console, title: str, findings: list[Finding]) -> ExitCo
 
 
 def run_model_doctor(
-    spec: str, *, steps: int = OVERFIT_STEPS, timeout: float | None = None
+    spec: str,
+    *,
+    steps: int = OVERFIT_STEPS,
+    timeout: float | None = None,
+    precisions: tuple[Precision, ...] | None = None,
+    device: str | None = None,
 ) -> ExitCode:
     """``chunkattn doctor --model MODULE:NAME``: print the findings and every parameter's
-    gradient norm; 0 healthy, 1 a finding. A bad target raises ``TargetError`` (one line)."""
-    from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT, TargetTimeout, limited
-    from chunkattn._internal.engine.target import TargetError, load_target
+    gradient norm, once per precision of ``precisions`` (None: what the model declares, else
+    ``32-true``) on ``device``; 0 healthy, 1 a finding. A bad target raises ``TargetError``
+    (one line)."""
+    from chunkattn._internal.engine.limits import DEFAULT_TIMEOUT
+    from chunkattn._internal.engine.target import load_target
 
-    target = load_target(model=spec, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
-    model = target.model(0)
+    target = load_target(
+        model=spec, timeout=DEFAULT_TIMEOUT if timeout is None else timeout, device=device
+    )
+    chosen = tuple(precisions or target.precisions or DEFAULT_PRECISIONS)
+    torch.set_num_threads(1)
+    out = Console(highlight=False, soft_wrap=True)
+    codes = [
+        _doctor_one(spec, target, precision, steps, out, tagged=chosen != DEFAULT_PRECISIONS)
+        for precision in chosen
+    ]
+    return ExitCode.of(all(code is ExitCode.OK for code in codes))
+
+
+def _doctor_one(
+    spec: str, target, precision: Precision, steps: int, out: Console, *, tagged: bool
+) -> ExitCode:
+    """The doctor's tables for one precision."""
+    from chunkattn._internal.engine.limits import TargetTimeout, limited
+    from chunkattn._internal.engine.model_target import accepts_device
+    from chunkattn._internal.engine.placement import place
+    from chunkattn._internal.engine.target import TargetError
+
+    factory, device = target.model, target.device
+    model = factory(0, device=device) if device and accepts_device(factory) else factory(0)
     if model.module is None:
         raise TargetError(
             f"{spec}: exposes no module; doctor --model needs the torch.nn.Module whose "
@@ -376,8 +441,8 @@ def run_model_doctor(
         model = replace(
             model, train_forward=limited(train_call(model), target.timeout, "train forward")
         )
-    torch.set_num_threads(1)
-    out = Console(highlight=False, soft_wrap=True)
+    model = place(model, precision, device)
+    tag = f" [{precision}]" if tagged else ""
     try:
         diagnosis = diagnose_model(model, steps=steps)
     except CheckFailure as exc:
@@ -386,7 +451,8 @@ def run_model_doctor(
         first = (str(exc).strip().splitlines() or [""])[0]
         raise TargetError(f"{spec}: the model failed: {exc.__class__.__name__}: {first}") from None
     grads = Table(
-        title=f"gradient norm per parameter (one backward pass, lengths {_extreme_lengths(model)})"
+        title=f"gradient norm per parameter{tag} (one backward pass, lengths "
+        f"{_extreme_lengths(model)})"
     )
     grads.add_column("parameter")
     grads.add_column("shape")
@@ -406,4 +472,4 @@ def run_model_doctor(
     for name in diagnosis.gradients.frozen:
         grads.add_row(name, str(shapes[name]), "[dim]frozen[/]")
     out.print(grads)
-    return _print_findings(out, f"chunkattn doctor: {spec}", diagnosis.findings)
+    return _print_findings(out, f"chunkattn doctor: {spec}{tag}", diagnosis.findings)

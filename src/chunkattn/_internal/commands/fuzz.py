@@ -38,6 +38,7 @@ from chunkattn._internal.checks import CHECKS
 from chunkattn._internal.commands.report import result_line
 from chunkattn._internal.engine.database import DatabaseLost, open_database, screen_failures
 from chunkattn._internal.engine.limits import TargetTimeout
+from chunkattn._internal.engine.precision import DEFAULT_PRECISIONS, Precision
 from chunkattn._internal.engine.profiles import profile_settings
 from chunkattn._internal.engine.registry import Check, CheckContext
 from chunkattn._internal.engine.results import CheckResult, ExitCode, Status
@@ -69,6 +70,37 @@ class Campaign:
     model: str | None
     db: str
     timeout: float | None
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a slice explores: one check, in one precision for a ``model.*``/``stream.*`` check."""
+
+    check: Check
+    precision: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The check's name, and its precision: ``model.finite [16-mixed]``."""
+        return (
+            self.check.name if self.precision is None else f"{self.check.name} [{self.precision}]"
+        )
+
+    @property
+    def exhaustive(self) -> bool:
+        return self.check.exhaustive
+
+
+def units(checks: list[Check], precisions: tuple[Any, ...]) -> list[Unit]:
+    """Each check once, a ``model.*``/``stream.*`` check once per precision."""
+    return [
+        unit
+        for check in checks
+        for unit in (
+            [Unit(check, str(p)) for p in precisions] if check.per_precision else [Unit(check)]
+        )
+    ]
 
 
 @dataclass
@@ -91,7 +123,9 @@ def _worker_context(campaign: Campaign) -> tuple[CheckContext, settings]:
     import torch
 
     torch.set_num_threads(1)
-    target = load_target(campaign.impl, campaign.model, timeout=campaign.timeout)
+    target = load_target(
+        campaign.impl, campaign.model, timeout=campaign.timeout, device=campaign.device
+    )
     profile = settings(
         profile_settings("dev"),
         max_examples=SLICE_EXAMPLES,
@@ -104,11 +138,14 @@ def _worker_context(campaign: Campaign) -> tuple[CheckContext, settings]:
 
 
 def explore_slice(campaign: Campaign, name: str, seed: int, seconds: float) -> CheckResult:
-    """Run check ``name`` for at most ``seconds`` (a worker task). Never raises: whatever goes
-    wrong is this slice's ``error``, so one broken check cannot end the campaign; a lost
-    database is the result's ``lost``."""
+    """Run check ``name`` (``model.finite [16-mixed]``: in that precision) for at most
+    ``seconds`` (a worker task). Never raises: whatever goes wrong is this slice's ``error``,
+    so one broken check cannot end the campaign; a lost database is the result's ``lost``."""
+    name, _, precision = name.partition(" [")
     try:
         ctx, profile = _worker_context(campaign)
+        if precision:
+            ctx = dataclasses.replace(ctx, precision=Precision(precision.rstrip("]")))
         stop_at = time.monotonic() + max(0.0, seconds)
         return run_check(CHECKS[name], ctx, profile, seed=seed, stop_at=stop_at)
     except DatabaseLost as exc:  # opening the database, before the check ran
@@ -138,7 +175,7 @@ class _Schedule:
     """
 
     campaign: Campaign
-    checks: list[Check]
+    checks: list[Unit]
     workers: int
     max_time: float
     rng: random.Random
@@ -150,13 +187,14 @@ class _Schedule:
     def __post_init__(self) -> None:
         self.deadline = self.started + self.max_time
         self.tallies = {c.name: Tally() for c in self.checks}
+        self.units = {c.name: c for c in self.checks}
         self._rotation = itertools.cycle([c.name for c in self.checks])
 
     def _next_open(self) -> str | None:
         for _ in range(len(self.checks)):
             name = next(self._rotation)
             tally = self.tallies[name]
-            if tally.open and not (CHECKS[name].exhaustive and tally.running):
+            if tally.open and not (self.units[name].exhaustive and tally.running):
                 return name
         return None
 
@@ -191,7 +229,7 @@ class _Schedule:
             if tally.result is None:
                 tally.result = result
                 return result
-        elif CHECKS[name].exhaustive and result.examples and "budget" not in result.message:
+        elif self.units[name].exhaustive and result.examples and "budget" not in result.message:
             tally.result = result
         return None
 
@@ -216,8 +254,12 @@ def run_fuzz(
     select: Any,
     timeout: float | None,
     seed: int | None,
+    precisions: tuple[Any, ...] | None = None,
+    device: str | None = None,
 ) -> ExitCode:
-    """Run the campaign, show its progress, print the verdict; the exit status."""
+    """Run the campaign, show its progress, print the verdict; the exit status. A
+    ``model.*``/``stream.*`` check is explored once per precision of ``precisions`` (None:
+    what the model declares, else ``32-true``), on ``device``."""
     import torch
 
     out = Console(highlight=False, soft_wrap=True)
@@ -226,10 +268,12 @@ def run_fuzz(
     # unreachable: DatabaseLost, one line and exit 2 from the command
     screened = screen_failures(open_database(url))
     torch.set_num_threads(1)
-    target = load_target(impl, model, timeout=timeout)
+    target = load_target(impl, model, timeout=timeout, device=device)
+    chosen = precisions or target.precisions or DEFAULT_PRECISIONS
     checks = [c for c in CHECKS.values() if select(c.name) and c.skip_reason(target) is None]
     if not checks:
         raise ValueError(f"no check that applies to {target.name} matches -k")
+    checks = units(checks, tuple(chosen))
     seed = secrets.randbits(32) if seed is None else seed
     out.print(
         f"fuzz: {target.name}   {len(checks)} checks   {workers} workers   {max_time:g} s   "
@@ -239,7 +283,7 @@ def run_fuzz(
     note = screened.note(url)
     if note:
         err.print(f"chunkattn: {note}", markup=False)
-    campaign = Campaign(impl, model, url, timeout)
+    campaign = Campaign(impl, model, url, timeout, target.device)
     schedule = _Schedule(campaign, checks, workers, max_time, random.Random(seed))
     interrupted = _drive(schedule, err)
     return _report(out, err, target.name, schedule, interrupted)
@@ -312,9 +356,9 @@ def _report(
     out: Console, err: Console, target: str, schedule: _Schedule, interrupted: bool
 ) -> ExitCode:
     failures, unexplored = [], 0
-    for check in schedule.checks:
-        tally = schedule.tallies[check.name]
-        result = tally.result or CheckResult(check.name, Status.PASS)
+    for unit in schedule.checks:
+        tally = schedule.tallies[unit.name]
+        result = tally.result or CheckResult(unit.check.name, Status.PASS, precision=unit.precision)
         status = (
             result.status
             if tally.result is not None
@@ -324,7 +368,7 @@ def _report(
         )
         unexplored += status == NOT_RUN
         if status in (Status.FAIL, Status.ERROR):
-            failures.append((check.name, result))
+            failures.append((unit.check.name, result))
         shown = dataclasses.replace(result, examples=tally.examples)
         out.print(result_line(shown, examples_width=7, status=status, seconds=False))
     total = sum(t.examples for t in schedule.tallies.values())

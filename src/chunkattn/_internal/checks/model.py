@@ -397,6 +397,11 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
     is allowed (the frames a front end legitimately reads past a chunk), one frame more is a leak.
     Hypothesis draws the model seed (0, or any up to 65536) and the input noise.
 
+    Under a reduced precision (`--precision bf16-mixed` and the rest) the check also runs, once a
+    run, one row past the compute dtype's exact-integer range (more than 256 tokens for bfloat16,
+    more than 2048 for float16), cut at each of the two chunks after it: positions or chunk indices
+    computed in the compute dtype round only there. Independence stays exact in every dtype.
+
     ## Why it matters
     An output that depends on a later chunk cannot be computed when its chunk is complete: a stream
     has to wait for the next chunk (the latency the config promises is wrong), or it runs without
@@ -421,6 +426,11 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
       [wenet-e2e/wenet#1040](https://github.com/wenet-e2e/wenet/issues/1040)).
     - `tests/models/bug_next_chunk_leak.py` — each chunk also sees the next: the upper bound is
       `(qc + 2) * C`.
+    - `tests/models/amp_bug_chunk_index_in_compute_dtype.py` (`bf16-mixed`) — token positions
+      created in the activations' dtype, `torch.arange(T, dtype=h.dtype) // C`: past 256 tokens
+      bfloat16 rounds them and a token sees the next chunk
+      ([pytorch/pytorch#114544](https://github.com/pytorch/pytorch/issues/114544), [huggingface/transformers#28685](https://github.com/huggingface/transformers/issues/28685),
+      [NVIDIA/Megatron-LM#535](https://github.com/NVIDIA/Megatron-LM/issues/535)).
 
     ## How to fix
     Find the module that reads ahead. In attention it is the mask's upper bound (`kc <= qc`); in a
@@ -595,7 +605,8 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
     non-empty row, the batch's outputs at the row's valid patches (`ceil(length / S)`) must equal
     the outputs of the same row alone, cut to its length, within 1e-5 plus 1e-5 of the output's
     scale (a NaN on either side is always a difference). Rows of length 0 are in the batch but not
-    compared.
+    compared. Under a reduced precision the tolerance scales with the compute dtype: 32 of its `eps`
+    absolute and as much relative (0.25 for bfloat16, 0.031 for float16), stated in the failure.
 
     ## Why it matters
     Training and batched inference always pad. If padded frames reach a valid output (keys without
@@ -652,7 +663,8 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     A batch of 2 to 4 full-length rows (1 to 3 whole chunks each, no padding) is run as drawn, with
     its rows permuted, and its first row alone. The permuted batch's outputs must equal the original
     ones permuted the same way, and the row alone must equal its outputs in the batch, within 1e-5
-    plus 1e-5 of the output's scale.
+    plus 1e-5 of the output's scale. Under a reduced precision the tolerance scales with the compute dtype: 32 of its `eps`
+    absolute and as much relative (0.25 for bfloat16, 0.031 for float16), stated in the failure.
 
     ## Why it matters
     A model's output for an utterance must not depend on what else is in the batch. Batch
@@ -702,7 +714,9 @@ def model_finite(ctx: CheckContext, case: Case) -> None:
     ## What it asserts
     A batch of 1 to 4 rows with lengths of 0, 1 or up to 40 frames, plus one more row of length 0,
     padded to the longest (standard-normal inputs everywhere), run through `forward`: every output
-    value, at valid and padded positions alike, must be finite.
+    value, at valid and padded positions alike, must be finite. Under a reduced precision an
+    error the forward raises (a fill constant the compute dtype cannot hold) is the failure, with
+    the error's first line.
 
     ## Why it matters
     With chunked attention and key padding, a query can have no visible key: a padded token past
@@ -721,6 +735,13 @@ def model_finite(ctx: CheckContext, case: Case) -> None:
     ## Catches
     - `tests/models/bug_nan_empty_rows.py` — the masked softmax has no guard for a query without any
       visible key: `-inf` everywhere gives NaN.
+    - `tests/models/amp_bug_fill_minus_1e9.py` (`16-mixed`) — hidden scores filled with `-1e9`,
+      which float16 cannot hold: the forward raises "value cannot be converted to type at::Half
+      without overflow" ([facebookresearch/fairseq#3575](https://github.com/facebookresearch/fairseq/issues/3575), [NVIDIA/apex#1052](https://github.com/NVIDIA/apex/issues/1052),
+      [NVIDIA/apex#1105](https://github.com/NVIDIA/apex/issues/1105), [bentrevett/pytorch-seq2seq#191](https://github.com/bentrevett/pytorch-seq2seq/issues/191)).
+    - `tests/models/amp_bug_fill_float32_min.py` (`bf16-mixed`) — hidden scores filled with
+      `torch.finfo(torch.float32).min`, below bfloat16's range ([espnet/espnet#4584](https://github.com/espnet/espnet/pull/4584),
+      [dotnet/TorchSharp#1135](https://github.com/dotnet/TorchSharp/issues/1135), [huggingface/lerobot#710](https://github.com/huggingface/lerobot/issues/710)).
 
     ## How to fix
     Guard the rows that see no key before the softmax, not after it (the guard after it keeps the

@@ -29,7 +29,7 @@ def model_backends_agree(ctx: CheckContext, case: Case) -> None:
     `chunkattn.model.BACKENDS`, so a backend added there is checked with no change to the check).
     For tiny random models (depth 1 to 3, `C` 1 to 4, `L` 0 to 2 or unlimited, 1 to 3 frames a
     patch, 1 or 2 heads) and batches of 1 to 4 rows of 0 to 30 frames, padding included, every
-    backend's output must be within 1e-5 (absolute, fp32) of the eager backend's. chunkattn itself
+    backend's output must be within 1e-5 (absolute, fp32; a reduced precision: 32 of its eps absolute and relative) of the eager backend's. chunkattn itself
     only (capability `own`).
 
     ## Why it matters

@@ -467,7 +467,9 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
     the valid outputs (patches `< ceil(length / S)`, selected, not multiplied by a mask) against a
     fixed standard-normal target. The loss and every parameter's gradient must be finite. Dropout
     drawn from torch's global generator is seeded for the check and the caller's generator put
-    back; the module is left as it was (modes, parameters, buffers, gradients).
+    back; the module is left as it was (modes, parameters, buffers, gradients). Under a precision
+    the training forward runs in it (autocast for `*-mixed`, the module cast for `*-true`); the
+    loss is backpropagated unscaled, so an inf here is the model's, never a gradient scaler's.
 
     ## Why it matters
     A forward can be finite while its backward is not. An additive `-inf` mask whose fully masked
@@ -497,6 +499,13 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
       ([pytorch/pytorch#2421](https://github.com/pytorch/pytorch/issues/2421),
       [richzhang/PerceptualSimilarity#69](https://github.com/richzhang/PerceptualSimilarity/issues/69),
       [mpariente/pytorch_stoi#7](https://github.com/mpariente/pytorch_stoi/issues/7)).
+    - `tests/models/amp_bug_additive_mask_cast.py` (`16-mixed`) — an additive mask built in float32
+      (`-1e30`) and cast to float16, where it is `-inf`; the rows are guarded after the softmax
+      ([NVIDIA/apex#93](https://github.com/NVIDIA/apex/issues/93), [GreatV/oar-ocr#178](https://github.com/GreatV/oar-ocr/pull/178), [google/flax#982](https://github.com/google/flax/issues/982)).
+    - `tests/models/amp_bug_norm_in_half.py` (`16-true`) — RMS norms computed in float16 instead of
+      upcast to float32: the backward of `rsqrt` overflows on a padded token
+      ([pytorch/pytorch#133085](https://github.com/pytorch/pytorch/pull/133085), [meta-llama/llama#1048](https://github.com/meta-llama/llama/issues/1048),
+      [huggingface/diffusers#13316](https://github.com/huggingface/diffusers/pull/13316)).
 
     ## How to fix
     Guard before the non-differentiable point, not after it:
@@ -598,7 +607,12 @@ def model_overfits(ctx: CheckContext, case: Case) -> None:
     must be at most a tenth of the median of the first 5 (medians, so dropout's noisy steps decide
     nothing); the run stops as soon as that holds. It fails at once if no parameter requires a
     gradient, and if the loss becomes non-finite. Model seeds and batches are drawn from a small
-    space (0 to 7), since a failing run costs hundreds of steps.
+    space (0 to 7), since a failing run costs hundreds of steps. Under `16-mixed` the steps go
+    through a `torch.amp.GradScaler`, as fp16 training runs; a step it skips (inf or NaN in the
+    scaled gradients) is counted, and more than half the steps skipped is a failure (the run
+    never stops early before twice the skipped steps, so the scaler's first calibrating skips are
+    never most of it). With float16 parameters (`16-true`) Adam's `eps` is float16's smallest
+    normal number, 6.1e-5 (1e-8 is zero there).
 
     ## Why it matters
     A model that cannot memorise one batch cannot learn a data set, whatever its forward checks
@@ -626,6 +640,9 @@ def model_overfits(ctx: CheckContext, case: Case) -> None:
       ([facebookresearch/fairseq#4702](https://github.com/facebookresearch/fairseq/issues/4702),
       [amdegroot/ssd.pytorch#109](https://github.com/amdegroot/ssd.pytorch/issues/109),
       [pytorch/pytorch#1266](https://github.com/pytorch/pytorch/issues/1266)).
+    - `tests/models/amp_bug_half_parameter.py` (`16-mixed`) — one parameter stored in float16; the
+      GradScaler refuses it: "Attempting to unscale FP16 gradients."
+      ([mk-minchul/AdaFace#127](https://github.com/mk-minchul/AdaFace/issues/127), [yk7333/d3po#6](https://github.com/yk7333/d3po/issues/6), [haotian-liu/LLaVA#363](https://github.com/haotian-liu/LLaVA/issues/363)).
 
     ## How to fix
     Check what trains and how much is dropped:

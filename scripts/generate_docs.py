@@ -32,13 +32,16 @@ def counts() -> str:
     train_bugs = len(list((tests / "models").glob("train_bug_*.py")))
     model_ok = len(list((tests / "models").glob("correct_*.py")))
     train_ok = len(list((tests / "models").glob("train_ok_*.py")))
+    amp_bugs = len(list((tests / "models").glob("amp_bug_*.py")))
+    amp_ok = len(list((tests / "models").glob("amp_ok_*.py")))
     return (
         f"{len(CHECKS)} named checks in {len(families)} families ({', '.join(families)}), "
         f"each with a page in [docs/checks](docs/checks/index.md). Their teeth: "
-        f"{impl_bugs + model_bugs + train_bugs} seeded bugs, each caught by the check it names "
-        f"({impl_bugs} in masks and samplers, {model_bugs} in models and streams, {train_bugs} "
-        f"in training), and {impl_ok + model_ok + train_ok} correct implementations written in "
-        f"other styles that pass every check. {len(adapters.ADAPTERS)} mask adapters and "
+        f"{impl_bugs + model_bugs + train_bugs + amp_bugs} seeded bugs, each caught by the check "
+        f"it names ({impl_bugs} in masks and samplers, {model_bugs} in models and streams, "
+        f"{train_bugs} in training, {amp_bugs} in mixed precision), and "
+        f"{impl_ok + model_ok + train_ok + amp_ok} correct implementations written in "
+        f"other styles that pass every check (in every precision, for the mixed-precision ones). {len(adapters.ADAPTERS)} mask adapters and "
         f"{len(adapters.MODEL_ADAPTERS)} model adapters check the field's installed libraries."
     )
 

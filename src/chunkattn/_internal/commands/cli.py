@@ -114,6 +114,7 @@ def _commands() -> tuple[Command, ...]:
                 o.SELECT,
                 KIND,
                 o.TIMEOUT,
+                o.PRECISION,
             ),
             _survey,
         ),
@@ -210,7 +211,12 @@ def _survey(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.survey import run_survey
 
     return run_survey(
-        args.json, args.profile, select=args.select, timeout=args.timeout, kind=args.kind
+        args.json,
+        args.profile,
+        select=args.select,
+        timeout=args.timeout,
+        kind=args.kind,
+        precisions=args.precision,
     )
 
 

@@ -31,6 +31,7 @@ def survey_adapter(
     config: Any = None,
     timeout: float | None = None,
     on_check: Any = None,
+    precisions: Any = None,
 ) -> dict[str, Any]:
     """One adapter's survey entry: ``{"adapter", "kind", "target", "library", "version",
     "variant", "mapping", "installed", "ok", "checks"}`` (and ``"error"`` for a model that
@@ -40,7 +41,8 @@ def survey_adapter(
     ``name`` is an adapter of :data:`~chunkattn.adapters.ADAPTERS` or
     :data:`~chunkattn.adapters.MODEL_ADAPTERS`, any dotted target module, or a model target
     ``MODULE:FACTORY`` (metadata it lacks is left empty). ``on_check(name)`` is called before
-    each check runs.
+    each check runs. ``precisions``: each ``model.*``/``stream.*`` check once per precision
+    (None: what the target declares, else ``32-true``).
     """
     from chunkattn._internal.checks import CHECKS
     from chunkattn._internal.contract.loader import load_config
@@ -70,7 +72,9 @@ def survey_adapter(
     settings = profile_settings(profile)
     seeds = load_seeds() if seeds is None else seeds
     checks = [check for name, check in CHECKS.items() if name_matches(name, select)]
-    outcome = run_checks(checks, ctx, settings, seeds, on_check=on_check)
+    outcome = run_checks(
+        checks, ctx, settings, seeds, on_check=on_check, precisions=precisions or target.precisions
+    )
     entry["ok"] = outcome.ok
     entry["checks"] = [json_safe(r.as_dict()) for r in outcome.results]
     return entry
@@ -110,6 +114,7 @@ def run_survey(
     select: str | None = None,
     timeout: float | None = None,
     kind: str | None = None,
+    precisions: Any = None,
 ) -> ExitCode:
     """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
     :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
@@ -119,7 +124,9 @@ def run_survey(
     ``kind``: ``"mask"`` or ``"model"`` adapters only (default both).
     """
     names = _adapters_to_survey(profile, adapters, select, kind)
-    entries = _survey_all(names, profile, select, timeout, progress=not as_json)
+    entries = _survey_all(
+        names, profile, select, timeout, progress=not as_json, precisions=precisions
+    )
     failed = any(e["ok"] is False for e in entries)
     if as_json:
         print(json.dumps(entries, indent=2))
@@ -148,7 +155,12 @@ def _adapters_to_survey(
 
 
 def _survey_all(
-    names: list[str], profile: str, select: str | None, timeout: float | None, progress: bool
+    names: list[str],
+    profile: str,
+    select: str | None,
+    timeout: float | None,
+    progress: bool,
+    precisions: Any = None,
 ) -> list[dict[str, Any]]:
     """Each adapter's entry, in order, under one progress bar."""
     import torch
@@ -177,6 +189,7 @@ def _survey_all(
                     config=config,
                     timeout=timeout,
                     on_check=show,
+                    precisions=precisions,
                 )
             )
             bar.advance(task)
@@ -246,7 +259,7 @@ def _failure_lines(e: dict[str, Any]) -> list[str]:
         status = Status(c["status"])
         if status.failed:
             detail = (
-                f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}  "
+                f"{e['adapter']} ({e['library']} {e['version']}) {c['name']}{' [' + c['precision'] + ']' if 'precision' in c else ''}  "
                 f"counterexample: {c['counterexample']}  {c['message']}"
             )
             if status is Status.FAIL:

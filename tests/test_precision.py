@@ -217,3 +217,23 @@ def test_16_mixed_trains_through_a_grad_scaler_and_counts_its_skips():
     assert run.mostly_skipped and run.skipped[0] == 0
     with pytest.raises(CheckFailure, match="GradScaler skipped 40 of 40 Adam steps"):
         check_overfits(buggy, steps=40)
+
+
+def test_the_mask_checks_build_masks_on_the_device():
+    """With --device, a mask the checks ask for without a device is built there (``device=``)
+    and read back; a call that names its own device (``mask.device``) is left alone."""
+    from chunkattn._internal.engine.target import mask_on_device
+
+    calls = []
+
+    class Built:
+        def cpu(self):
+            return "read back"
+
+    def create(seq_len, config, device=None):
+        calls.append(device)
+        return Built()
+
+    on_cuda = mask_on_device(create, "cuda")
+    assert on_cuda(8, None) == "read back" and calls == ["cuda"]
+    assert isinstance(on_cuda(8, None, device="meta"), Built) and calls == ["cuda", "meta"]

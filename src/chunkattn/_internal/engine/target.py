@@ -42,6 +42,7 @@ __all__ = [
     "builtin_targets",
     "import_target_module",
     "load_target",
+    "mask_on_device",
 ]
 
 
@@ -270,8 +271,25 @@ def load_target(
                 "ChunkConfigSampler); pass --model MODULE:NAME to check a model"
             )
     if device is not None:
-        target = dataclasses.replace(target, device=device)
+        mask = target.create_dynamic_chunk_mask
+        if mask is not None and device != "cpu":
+            mask = mask_on_device(mask, device)
+        target = dataclasses.replace(target, device=device, create_dynamic_chunk_mask=mask)
     return target.with_timeout(timeout)
+
+
+def mask_on_device(create: Callable[..., Any], device: str) -> Callable[..., Any]:
+    """``create_dynamic_chunk_mask`` built on ``device`` (``device=`` passed to it) whenever the
+    caller names no device, and read back to the CPU for the check to compare; a call that
+    names its own device (``mask.device``) is passed through as it is."""
+
+    def on_device(seq_len: int, config: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or "device" in kwargs:
+            return create(seq_len, config, *args, **kwargs)
+        mask = create(seq_len, config, device=device)
+        return mask if mask is None else mask.cpu()
+
+    return on_device
 
 
 def builtin_targets() -> dict[str, Target]:

@@ -175,7 +175,12 @@ def build_report(
     lost: str | None = None,
 ) -> VerifyReport:
     """The report of one run; a model target's claims are measured here (seed 0's model)."""
-    claims = model_claims(target.model(0)) if target.model is not None and not target.own else None
+    claims = None
+    if target.model is not None and not target.own:
+        from chunkattn._internal.checks.model import build_placed
+
+        # measured in float32, on the run's device, as the geometry checks measure it
+        claims = model_claims(build_placed(target.model, 0, device=target.device))
     return VerifyReport(target, config, profile, results, lost, claims)
 
 

@@ -8,7 +8,9 @@ precision (docs/contract.md: Precision and device)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from hypothesis import Phase, settings
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.precision import Precision
 from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+
+pytest_plugins = ["pytester"]
 
 MODELS = Path(__file__).parent / "models"
 BUGS = sorted(MODELS.glob("amp_bug_*.py"))
@@ -127,17 +131,12 @@ def test_an_error_under_a_precision_is_a_finding_of_the_doctor(capsys, monkeypat
     assert "RuntimeError: value cannot be converted to type c10::Half without overflow" in out
 
 
-pytest_plugins = ["pytester"]
-
-
 def test_plugin_runs_a_model_check_once_per_precision(pytester: pytest.Pytester, monkeypatch):
     """``--chunkattn-precision``: one test per precision, ids ending with it; the bug's test
     fails only in the precision it breaks in."""
-    import shutil
-
     for name in ("_common.py", "_trainable.py", "_amp.py", "amp_bug_fill_float32_min.py"):
         shutil.copy(MODELS / name, pytester.path / name)
-    for name in [k for k in __import__("os").environ if k.startswith("CHUNKATTN_")]:
+    for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("CHUNKATTN_PROFILE", "precommit")
     run = pytester.runpytest_inprocess(

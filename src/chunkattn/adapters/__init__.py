@@ -75,6 +75,17 @@ MODEL_ADAPTERS = (
     "model_hf_speech:seamless_m4t_v2_sdpa",
     "model_hf_speech:phi4_multimodal_audio_eager",
     "model_hf_speech:phi4_multimodal_audio_sdpa",
+    *(
+        f"model_nemo:{f}"
+        for f in (
+            "chunked_limited_causal",
+            "chunked_limited_causal_wide",
+            "chunked_limited_causal_conv",
+            "chunked_limited",
+            "regular",
+            "rel_pos_local_attn",
+        )
+    ),
 )
 
 

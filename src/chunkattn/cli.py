@@ -109,6 +109,7 @@ def _build_parser() -> _Parser:
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument("--db", help=_DB_HELP)
+    verify.add_argument("--repro", metavar="DIR", help="write a script per failing check to DIR")
 
     fuzz = sub.add_parser("fuzz", help="a long campaign in worker processes, one example database")
     fuzz.add_argument("--impl", default=os.environ.get("CHUNKATTN_IMPL"), help="as for verify")
@@ -138,6 +139,8 @@ def _build_parser() -> _Parser:
     survey.add_argument(
         "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="per-call limit, as for verify"
     )
+    survey.add_argument("--library", help="only this library's entries (its name as printed)")
+    survey.add_argument("--repro", metavar="DIR", help="write a script per failing check to DIR")
 
     mask = sub.add_parser("mask", help="draw the block picture of a chunk mask")
     mask.add_argument("--seq-len", type=int, required=True)
@@ -275,6 +278,12 @@ def _verify(args: argparse.Namespace) -> int:
             "reason": screened.reason,
             "not_replayed": screened.over_cap,
         }
+    if args.repro:
+        from .adapters.repro import report_verify_repros
+
+        report_verify_repros(
+            args.impl, args.model, outcome.results, args.repro, target.within_chunk
+        )
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
         return report.exit_status
@@ -321,7 +330,13 @@ def _survey(args: argparse.Namespace) -> int:
     from .survey import run_survey
 
     return run_survey(
-        args.json, args.profile, select=args.select, timeout=args.timeout, kind=args.kind
+        args.json,
+        args.profile,
+        select=args.select,
+        timeout=args.timeout,
+        kind=args.kind,
+        library=args.library,
+        repro=args.repro,
     )
 
 

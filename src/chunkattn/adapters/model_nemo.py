@@ -94,6 +94,9 @@ def encoder_options(variant: str, seed: int) -> dict[str, Any]:
     if variant.startswith("chunked_limited"):
         right = 1 if seed == 0 else rng.randint(0, 3)
         left = (2 if seed == 0 else rng.randint(0, 3)) * (right + 1)
+        while left == right == 0:  # a token alone with itself: its query has no gradient
+            right, left = rng.randint(0, 3), rng.randint(0, 3)
+            left *= right + 1
         if variant in ("chunked_limited_causal_conv", "chunked_limited_causal_wide") and seed == 0:
             left, right = 8, 3
         options |= {"att_context_style": "chunked_limited", "att_context_size": [left, right]}
@@ -279,6 +282,37 @@ def regular(seed: int = 0) -> SimpleNamespace:
 def rel_pos_local_attn(seed: int = 0) -> SimpleNamespace:
     """``self_attention_model="rel_pos_local_attn"``: the window as a banded matmul."""
     return build_target("rel_pos_local_attn", seed)
+
+
+def repro_build(factory: str, seed: int, target: Any = None) -> Any:
+    """The lines a reproduction script builds ``factory``'s encoder with, in NeMo's own terms
+    (:mod:`chunkattn.adapters.repro`): the same options and seed, the same forward and, when
+    streamed, this module's :class:`CacheAwareStream` (NeMo's own calls, torch only)."""
+    import inspect
+
+    from .repro import Build
+
+    options = encoder_options(factory, seed)
+    source = (
+        "import logging\nfrom typing import Any\n\n"
+        "from nemo.collections.asr.modules.conformer_encoder import ConformerEncoder\n"
+        "from nemo.utils import logging as nemo_logging\n\n"
+        "nemo_logging.setLevel(logging.ERROR)\n"
+        f"FEATURES, D_MODEL, SUBSAMPLING = {FEATURES}, {D_MODEL}, {SUBSAMPLING}\n"
+        f"torch.manual_seed({seed})  # NeMo initialises from torch's global generator\n"
+        f"encoder = ConformerEncoder(**{options!r}).eval()\n\n\n"
+        "def forward(x, lengths):\n"
+        '    """(B, frames, features) in, (B, tokens, d_model) out: ceil(frames / 4) tokens."""\n'
+        "    with torch.no_grad():\n"
+        "        y, _ = encoder(audio_signal=x.transpose(1, 2), length=lengths)\n"
+        "    return y.transpose(1, 2)[:, : -(-x.shape[1] // SUBSAMPLING)]\n"
+    )
+    if factory in _STREAMED:
+        source += (
+            "\n\n" + inspect.getsource(CacheAwareStream) + "\n\n"
+            "def stream():\n    return CacheAwareStream(encoder)\n"
+        )
+    return Build("nemo-toolkit", source, f"NeMo ConformerEncoder ({factory}, seed {seed})")
 
 
 _CHUNKED = "C = right + 1, L = left // C (att_context_size=[left, right])"

@@ -17,8 +17,9 @@ small random-initialized config and map it onto the model-target protocol (SPEC 
 9.1): ``chunkattn verify --model chunkattn.adapters.MODULE:FACTORY``. Each module lists its
 factories in ``FACTORIES`` (name -> variant, mapping); :data:`MODEL_ADAPTERS` names them.
 
-Not here, and why: NeMo, ESPnet, FunASR and SpeechBrain pin or pull their own torch builds and
-hundreds of megabytes of dependencies (installing them would replace the torch under test);
+NeMo's cache-aware conformer (``model_nemo``) needs the ``nemo`` extra (heavy, so not in
+``field``). Not here, and why: ESPnet, FunASR and SpeechBrain pin or pull their own torch builds
+and hundreds of megabytes of dependencies (installing them would replace the torch under test);
 WeNet is not on PyPI; flash-attention and xFormers need CUDA. Their conventions are in
 :mod:`~chunkattn.adapters.conventions`, for checking a copy of their mask code as a user's
 own function.

@@ -41,7 +41,7 @@ as ``simulate_cache_aware_streaming`` does); ``flush`` runs what is left with
 buffer leaves them). ``state_size`` is the caches' and the buffer's size.
 
 Multi-lookahead training (``att_context_size`` a list with ``att_context_probs``) is a sampler:
-``nemo_lookahead_sampler`` in :mod:`chunkattn.adapters.sampler_nemo` checks what it draws.
+:func:`chunkattn.adapters.sampler_nemo.check_sampler` checks what it draws.
 """
 
 from __future__ import annotations

@@ -250,6 +250,7 @@ def _own_model_build(spec: str, seed: int) -> Build:
     if path.suffix == ".py":
         load = (
             "import importlib.util\n\n"
+            f"sys.path.insert(0, {str(path.resolve().parent)!r})  # its own imports, as chunkattn ran it\n"
             f"_spec = importlib.util.spec_from_file_location('target_under_test', {str(path.resolve())!r})\n"
             "target_module = importlib.util.module_from_spec(_spec)\n"
             "_spec.loader.exec_module(target_module)\n"
@@ -270,6 +271,7 @@ def _own_mask_build(impl: str) -> Build:
         load = (
             "import importlib.util\n"
             "from types import SimpleNamespace\n\n"
+            f"sys.path.insert(0, {str(path.resolve().parent)!r})  # its own imports, as chunkattn ran it\n"
             f"_spec = importlib.util.spec_from_file_location('target_under_test', {str(path.resolve())!r})\n"
             "target_module = importlib.util.module_from_spec(_spec)\n"
             "_spec.loader.exec_module(target_module)\n"
@@ -281,7 +283,9 @@ def _own_mask_build(impl: str) -> Build:
         )
     source = load + (
         "\n\ndef library_mask(T, C, L):\n"
-        "    config = SimpleNamespace(chunk_size=C, context_chunks=L)\n"
+        "    # the module's own config class when it has one (it may call its methods)\n"
+        "    make = getattr(target_module, 'ChunkConfig', None)\n"
+        "    config = make(chunk_size=C, context_chunks=L) if make else SimpleNamespace(chunk_size=C, context_chunks=L)\n"
         "    mask = target_module.create_dynamic_chunk_mask(T, config)\n"
         "    return mask if mask is None else mask.reshape(-1, T, T)[0]\n"
     )

@@ -152,3 +152,18 @@ def test_verify_repro_writes_a_script_for_a_users_own_targets(tmp_path, capsys):
         assert "chunkattn" not in imported(script)
         status, printed = run_plain(script)  # its own imports stay out of this process
         assert status == 1 and "FINDING HOLDS" in printed, printed
+
+
+def test_verify_repro_of_an_adapter_writes_it_in_its_librarys_terms(tmp_path, capsys):
+    name = "chunk_mask_lib"
+    if not adapters.available(name):
+        pytest.skip("chunk-mask is not installed")
+    target = adapters.target_name(name)
+    select = "mask.matches_reference"
+    code = cli.main(["verify", "--impl", target, "-k", select, "--repro", str(tmp_path), "--json"])
+    capsys.readouterr()
+    assert code == 1
+    (script,) = tmp_path.glob("*.py")
+    assert imported(script) >= {"chunk_mask", "torch"} and "chunkattn" not in imported(script)
+    status, printed = run_here(script)
+    assert status == 1 and "FINDING HOLDS" in printed and "chunk-mask" in printed, printed

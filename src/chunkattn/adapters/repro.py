@@ -762,7 +762,33 @@ def write_repros(entries: list[dict[str, Any]], out_dir: str) -> tuple[list[Path
 def write_verify_repros(
     impl: str | None, model_spec: str | None, results: list[Any], out_dir: str, within: str
 ) -> tuple[list[Path], list[str]]:
-    """``verify --repro``: the scripts of a user's own target (imported by path)."""
+    """``verify --repro``: the scripts of a user's own target (imported by path); an adapter
+    of this package (``chunkattn.adapters.NAME``) is written as the survey writes it, in its
+    library's own terms (a script must not import chunkattn)."""
+    from . import ADAPTERS, MODEL_ADAPTERS
+
+    prefix = f"{__package__}."
+    spec = model_spec or impl or ""
+    adapter = spec[len(prefix) :] if spec.startswith(prefix) else None
+    if adapter in (*ADAPTERS, *MODEL_ADAPTERS):
+        entry = {
+            "adapter": adapter,
+            "version": getattr(
+                importlib.import_module(f"{prefix}{adapter.partition(':')[0]}"),
+                "version",
+                lambda: None,
+            )(),
+            "checks": [
+                {
+                    "name": r.name,
+                    "status": r.status,
+                    "counterexample": r.counterexample,
+                    "message": r.message,
+                }
+                for r in results
+            ],
+        }
+        return write_repros([entry], out_dir)
     out, written, missing = Path(out_dir), [], []
     for result in results:
         if result.status not in ("fail", "error") or not result.counterexample:

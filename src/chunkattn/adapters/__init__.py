@@ -19,11 +19,12 @@ factories in ``FACTORIES`` (name -> variant, mapping); :data:`MODEL_ADAPTERS` na
 
 An adapter is one module and nothing else: the lists :data:`ADAPTERS` and :data:`MODEL_ADAPTERS`
 are found, not written — every public module of this package that declares ``LIBRARY`` is an
-adapter, a model adapter if it declares ``KIND = "model"`` (then each of its ``FACTORIES`` is
-one entry), a mask adapter otherwise.
+adapter: a model adapter if it declares ``KIND = "model"`` (then each of its ``FACTORIES`` is
+one entry), a mask adapter if it exposes ``create_dynamic_chunk_mask``.
 
-Not here, and why: NeMo, ESPnet, FunASR and SpeechBrain pin or pull their own torch builds and
-hundreds of megabytes of dependencies (installing them would replace the torch under test);
+NeMo's cache-aware conformer (``model_nemo``) needs the ``nemo`` extra (heavy, so not in
+``field``). Not here, and why: ESPnet, FunASR and SpeechBrain pin or pull their own torch builds
+and hundreds of megabytes of dependencies (installing them would replace the torch under test);
 WeNet is not on PyPI; flash-attention and xFormers need CUDA. Their conventions are in
 :mod:`~chunkattn.adapters.conventions`, for checking a copy of their mask code as a user's
 own function.
@@ -54,11 +55,11 @@ def _discover() -> tuple[tuple[str, ...], tuple[str, ...]]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         if not hasattr(module, "LIBRARY"):
-            continue  # a helper module (conventions)
+            continue  # a helper module (conventions, repro)
         if getattr(module, "KIND", "mask") == "model":
             models += [f"{info.name}:{factory}" for factory in module.FACTORIES]
-        else:
-            masks.append(info.name)
+        elif hasattr(module, "create_dynamic_chunk_mask"):
+            masks.append(info.name)  # not a library's other helpers (sampler_nemo's check)
     return tuple(masks), tuple(models)
 
 

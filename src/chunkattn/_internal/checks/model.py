@@ -115,7 +115,7 @@ def _chunk_changes(model: ModelTarget, y: torch.Tensor, y2: torch.Tensor) -> lis
 
 def _input(model: ModelTarget, chunks: int, seed: int) -> torch.Tensor:
     """One row of ``chunks`` whole chunks of frames, plus the lookahead the last one reads."""
-    frames = chunks * model.frames_per_chunk + model.lookahead_frames
+    frames = chunks * model.frames_per_chunk + model.ahead_frames
     return torch.randn(1, frames, model.features, generator=noise_generator(seed))
 
 
@@ -161,6 +161,8 @@ def _geometry(model: ModelTarget) -> str:
         parts.append(f"lookahead_frames={model.lookahead_frames}")
     if model.lookbehind_frames:
         parts.append(f"lookbehind_frames={model.lookbehind_frames}")
+    if model.right_reach:
+        parts.append(f"right_reach={model.right_reach}")
     return ", ".join(parts)
 
 
@@ -185,11 +187,11 @@ def check_chunk_causality(model: ModelTarget, chunks: int = 4, cut: int = 1, see
     cut = 1 + cut % max(1, chunks - 1)
     x = _input(model, max(chunks, 2), seed)
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
-    start = cut * model.frames_per_chunk + model.lookahead_frames
+    start = cut * model.frames_per_chunk + model.ahead_frames
     changes = _changes_after(model, x, y, slice(start, None), seed + 7)
     for c in range(cut):
         if changes[c] > UNCHANGED_ATOL:
-            past = f" + {model.lookahead_frames} lookahead frames" if model.lookahead_frames else ""
+            past = f" + {model.ahead_frames} lookahead frames" if model.ahead_frames else ""
             fail(
                 f"output chunk {c} changed by {changes[c]:.3g} when only input frames >= {start} "
                 f"(chunk {cut}{past}) changed: a later chunk leaks into an earlier one"
@@ -277,7 +279,7 @@ def check_lookahead(model: ModelTarget, chunk: int = 0, token: int = 0, seed: in
     y = run_forward(model, x, torch.tensor([x.shape[1]]))
     if model.within_chunk == "causal":
         t = chunk * c + token % c
-        start = (t + 1) * spp + model.lookahead_frames
+        start = (t + 1) * spp + model.ahead_frames
         change = _token_change(model, x, y, t, slice(start, None), seed + 7)
         if change > UNCHANGED_ATOL:
             fail(

@@ -76,7 +76,7 @@ def check_stream_equivalence(
 def check_stream_latency(model: ModelTarget, chunks: int, cuts: list[int], seed: int = 0) -> None:
     """After the frames of ``k`` whole chunks plus ``lookahead_frames`` more have been fed, in
     any pieces, the stream has emitted at least ``k*C`` tokens (before any flush)."""
-    fpc, ahead = model.frames_per_chunk, model.lookahead_frames
+    fpc, ahead = model.frames_per_chunk, model.ahead_frames
     frames = chunks * fpc + ahead
     x = torch.randn(frames, model.features, generator=torch.Generator().manual_seed(seed))
     bounds = sorted({0, frames, *(min(c, frames) for c in cuts)})

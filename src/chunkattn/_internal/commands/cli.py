@@ -48,6 +48,13 @@ MAX_TIME = Option(
     ("--max-time",), "max_time", "time budget in seconds (default 600)", o.seconds, 600.0
 )
 SEED = Option(("--seed",), "seed", "campaign seed (default: a fresh one, printed)", int)
+REPRO = Option(
+    ("--repro",),
+    "repro",
+    "write a standalone reproduction script per failing check to DIR (torch and the library only)",
+    extra=(("metavar", "DIR"),),
+)
+LIBRARY = Option(("--library",), "library", "only this library's entries (its name as printed)")
 KIND = Option(
     ("--kind",),
     "kind",
@@ -96,7 +103,7 @@ def _commands() -> tuple[Command, ...]:
         Command(
             "verify",
             "run every check that applies and report",
-            (o.CONFIG, *run_options, o.PROFILE, o.SEEDS, o.SELECT, JSON, o.DB),
+            (o.CONFIG, *run_options, o.PROFILE, o.SEEDS, o.SELECT, JSON, o.DB, REPRO),
             _verify,
         ),
         Command(
@@ -113,7 +120,9 @@ def _commands() -> tuple[Command, ...]:
                 o.PROFILE.with_(default="ci", help="Hypothesis profile (default: ci)"),
                 o.SELECT,
                 KIND,
+                LIBRARY,
                 o.TIMEOUT,
+                REPRO,
                 o.PRECISION,
             ),
             _survey,
@@ -216,6 +225,8 @@ def _survey(args: argparse.Namespace) -> ExitCode:
         select=args.select,
         timeout=args.timeout,
         kind=args.kind,
+        library=args.library,
+        repro=args.repro,
         precisions=args.precision,
     )
 

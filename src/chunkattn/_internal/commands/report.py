@@ -133,6 +133,7 @@ def model_claims(model: Any) -> ModelClaims:
         "left_reach": model.left_reach,
         "lookahead_frames": model.lookahead_frames,
         "lookbehind_frames": model.lookbehind_frames,
+        "right_reach": model.right_reach,
         "within_chunk": model.within_chunk,
         "timestep_sec": model.timestep_sec,
     }
@@ -285,10 +286,11 @@ def _print_model(out: Console, claims: ModelClaims) -> None:
             "left_reach",
             "lookahead_frames",
             "lookbehind_frames",
+            "right_reach",
             "within_chunk",
             "timestep_sec",
         )
-        if d[key] not in (0, None, "full")
+        if d.get(key) not in (0, None, "full")
     ]
     unit = "" if d["timestep_sec"] is not None else " (no timestep_sec declared: sizes in tokens)"
     out.print(

@@ -114,6 +114,8 @@ def run_survey(
     select: str | None = None,
     timeout: float | None = None,
     kind: str | None = None,
+    library: str | None = None,
+    repro: str | None = None,
     precisions: Any = None,
 ) -> ExitCode:
     """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
@@ -121,13 +123,23 @@ def run_survey(
 
     ``adapters``: names to survey instead of all of them; ``select``: only checks whose name
     matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target;
-    ``kind``: ``"mask"`` or ``"model"`` adapters only (default both).
+    ``kind``: ``"mask"`` or ``"model"`` adapters only (default both); ``library``: only the
+    entries of that library (its name as the survey prints it); ``repro``: a directory to write
+    a reproduction script per failing check to (:mod:`chunkattn.adapters.repro`).
     """
     names = _adapters_to_survey(profile, adapters, select, kind)
+    if library is not None:
+        from chunkattn.adapters.libraries import library_entries
+
+        names = library_entries(names, library)
     entries = _survey_all(
         names, profile, select, timeout, progress=not as_json, precisions=precisions
     )
     failed = any(e["ok"] is False for e in entries)
+    if repro is not None:
+        from chunkattn.adapters.repro import report_repros
+
+        report_repros(entries, repro)
     if as_json:
         print(json.dumps(entries, indent=2))
     else:

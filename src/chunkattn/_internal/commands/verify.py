@@ -51,6 +51,13 @@ def main(args: argparse.Namespace) -> ExitCode:
             "reason": run.screened.reason,
             "not_replayed": run.screened.over_cap,
         }
+    if args.repro:
+        from chunkattn.adapters.repro import report_verify_repros
+
+        target = run.ctx.target
+        report_verify_repros(
+            args.impl, args.model, outcome.results, args.repro, target.within_chunk
+        )
     return _render(report, as_json=args.json)
 
 

@@ -14,8 +14,11 @@
   layer's convolution reaches left: ``K - 1`` for a causal depthwise kernel ``K``),
   ``lookahead_frames`` (frames a token reads past its own patch: a subsampling front end's right
   context), ``lookbehind_frames`` (frames it reads before its patch: a causal subsampling front
-  end, NeMo's ``causal_downsampling``; not in docs/contract.md: What a model declares it reaches, chunkattn's extension), ``timestep_sec`` (seconds per token) and ``within_chunk`` (``"causal"`` for chunks
-  that are causal inside).
+  end, NeMo's ``causal_downsampling``; chunkattn's extension of the declarations),
+  ``right_reach`` (tokens every layer reads right of a token: an attention window's right
+  context, NeMo's ``regular`` style, plus a non-causal convolution's right half; chunkattn's
+  extension, see :attr:`ModelTarget.right_span`), ``timestep_sec`` (seconds per token) and
+  ``within_chunk`` (``"causal"`` for chunks that are causal inside).
 - optionally ``module`` (the ``torch.nn.Module`` whose parameters are trained) and
   ``train_forward(x, lengths)`` (the forward as training runs it; default ``module.train()`` then
   ``module(x, lengths)``): the training-health checks (docs/contract.md: The training side);
@@ -87,6 +90,8 @@ class ModelTarget:
     #: it (None: ``module.train()`` then ``module(x, lengths)``)
     module: Any = None
     train_forward: Callable[..., Any] | None = None
+    #: tokens every layer reads to the right of a token (chunkattn's extension of the declarations)
+    right_reach: int = 0
     #: what the forward runs in and where (docs/contract.md: Precision and device); a factory's
     #: model is ``32-true`` on the CPU until :func:`~chunkattn._internal.engine.placement.place`
     #: puts it elsewhere
@@ -129,8 +134,22 @@ class ModelTarget:
     @property
     def right_span(self) -> int:
         """Input chunks right of its own that an output chunk depends on:
-        ``ceil(lookahead_frames / (C * S))``."""
-        return -(-self.lookahead_frames // self.frames_per_chunk)
+        ``depth * ceil(right_reach / C) + ceil(lookahead_frames / (C * S))``. Exact (proved
+        against the token-level reference in ``tests/test_right_reach.py``) with full chunks or
+        ``C = 1`` (validation rejects ``right_reach`` with causal chunks of ``C > 1``); with both
+        ``right_reach`` and ``lookahead_frames`` the right-edge chunk is left open
+        (:meth:`allows`)."""
+        return self.depth * -(-self.right_reach // self.chunk_size) + -(
+            -self.lookahead_frames // self.frames_per_chunk
+        )
+
+    @property
+    def ahead_frames(self) -> int:
+        """Frames past its own chunk that a chunk's outputs may read: ``lookahead_frames``, plus
+        ``depth * ceil(right_reach / C)`` whole chunks with a right reach."""
+        return self.lookahead_frames + (
+            self.depth * -(-self.right_reach // self.chunk_size) * self.frames_per_chunk
+        )
 
     def expected_dependence(self, out_chunk: int, in_chunk: int) -> bool:
         """Output chunk ``c`` depends on input chunk ``j`` iff ``c - sum(L_i + ceil(left_reach /
@@ -150,6 +169,9 @@ class ModelTarget:
         edge = span is not None and in_chunk == out_chunk - span
         if edge and self.lookbehind_frames and self.left_reach:
             return True
+        right_edge = in_chunk == out_chunk + self.right_span
+        if right_edge and self.right_reach and self.lookahead_frames:
+            return True  # a front end's lookahead and a right reach need not add up whole
         return depends == self.expected_dependence(out_chunk, in_chunk)
 
     def window_chunks(self, cap: int = 12) -> int:
@@ -243,6 +265,7 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         left_reach=_integer(obj, "left_reach", where, 0, default=0),
         lookahead_frames=_integer(obj, "lookahead_frames", where, 0, default=0),
         lookbehind_frames=_integer(obj, "lookbehind_frames", where, 0, default=0),
+        right_reach=_right_reach(obj, where, within),
         timestep_sec=None if timestep is None else float(timestep),
         within_chunk=within,
         module=module,
@@ -250,6 +273,19 @@ def as_model_target(obj: Any, where: str = "the model") -> ModelTarget:
         trains_in=declared_precisions(obj, where),
         **placed,
     )
+
+
+def _right_reach(obj: Any, where: str, within: str) -> int:
+    """``right_reach``, validated: with chunks causal inside it has no exact chunk formula."""
+    reach = _integer(obj, "right_reach", where, 0, default=0)
+    chunk = getattr(obj, "chunk_size", 1)
+    if reach and within == "causal" and is_int(chunk) and chunk > 1:
+        raise TargetError(
+            f"{where}: right_reach={reach} with within_chunk='causal' and chunk_size={chunk} has "
+            "no exact chunk-level dependence; declare chunk_size=1 (a token-level window) or "
+            "full chunks"
+        )
+    return reach
 
 
 def _training_side(obj: Any, where: str) -> tuple[Any, Callable[..., Any] | None]:

@@ -237,3 +237,36 @@ def test_the_mask_checks_build_masks_on_the_device():
     on_cuda = mask_on_device(create, "cuda")
     assert on_cuda(8, None) == "read back" and calls == ["cuda"]
     assert isinstance(on_cuda(8, None, device="meta"), Built) and calls == ["cuda", "meta"]
+
+
+def test_a_maximum_length_is_not_a_corner_finding_and_a_bare_assert_says_where(tmp_path):
+    """A model that refuses rows past its maximum length is not held to the exact-integer
+    corner; a bare ``assert`` in the target's code is reported with its file and line."""
+    from hypothesis import Phase, settings
+
+    from chunkattn._internal.engine.registry import CheckContext
+    from chunkattn._internal.engine.runner import run_check
+    from chunkattn.testing import CHECKS, profile_settings
+
+    profile = settings(profile_settings("precommit"), phases=(Phase.explicit, Phase.generate))
+    check = CHECKS["model.chunk_causality"]
+    results = {}
+    for limit in (100, 0):
+        path = tmp_path / f"limited_{limit}.py"
+        path.write_text(
+            "from types import SimpleNamespace\n\n\n"
+            "def forward(x, lengths):\n"
+            f"    assert x.shape[1] <= {limit}\n"
+            "    return x * 2.0  # each output reads its own frame only\n\n\n"
+            "def make_model(seed=0):\n"
+            "    return SimpleNamespace(forward=forward, features=2, samples_per_patch=1,"
+            " chunk_size=2, context_chunks=0, depth=1)\n"
+        )
+        target = load_target(model=f"{path}:make_model")
+        results[limit] = run_check(
+            check, CheckContext(target, precision=Precision.BF16_MIXED), profile
+        )
+    assert results[100].status == "pass", results[100].message
+    bad = results[0]
+    assert bad.status == "fail" and bad.message.startswith("AssertionError at "), bad.message
+    assert "limited_0.py:5: assert x.shape[1] <= 0" in bad.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -133,7 +134,14 @@ def identifier(name: str) -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
-    return first if isinstance(exc, AssertionError) else f"{exc.__class__.__name__}: {first}"
+    if isinstance(exc, AssertionError) and first:
+        return first
+    if not first:  # a bare ``assert`` in the target's code: say where it is
+        frames = traceback.extract_tb(exc.__traceback__)
+        if frames:
+            where = frames[-1]
+            return f"{exc.__class__.__name__} at {where.filename}:{where.lineno}: {where.line}"
+    return f"{exc.__class__.__name__}: {first}"
 
 
 def run_check(

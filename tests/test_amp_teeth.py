@@ -158,3 +158,18 @@ def test_plugin_runs_a_model_check_once_per_precision(pytester: pytest.Pytester,
         r"test_model_finite\[amp_bug_fill_float32_min.py:make_model-bf16-mixed\] FAILED", out
     )
     run.assert_outcomes(passed=1, failed=1)
+
+
+def test_doctor_reaches_past_the_exact_integers(capsys, monkeypatch):
+    """Under a reduced precision the doctor adds the long-row causality row: the chunk-index
+    bug is healthy in 32-true and a finding in bf16-mixed."""
+    monkeypatch.setenv("COLUMNS", "400")
+    spec = f"{MODELS / 'amp_bug_chunk_index_in_compute_dtype.py'}:make_model"
+    code = main(["doctor", "--model", spec, "--precision", "32-true,bf16-mixed", "--steps", "60"])
+    out = capsys.readouterr().out
+    assert code == 1 and re.findall(r"^(healthy|\d+ finding\(s\))$", out, re.M) == [
+        "healthy",
+        "1 finding(s)",
+    ], out
+    row = next(line for line in out.splitlines() if line.startswith("│ long-row causality"))
+    assert "FINDING" in row and "262 tokens" in row

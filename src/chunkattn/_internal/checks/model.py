@@ -205,14 +205,15 @@ _CORNERS: dict[tuple[str, Precision, str | None], str | None] = {}
 CORNER_CHUNKS = 2
 
 
-def check_exact_integer_corner(model: ModelTarget, seed: int = 0) -> None:
+def check_exact_integer_corner(model: ModelTarget, seed: int = 0) -> str | None:
     """Under a reduced precision: on one row of tokens past the compute dtype's exact-integer
     range (more than 256 tokens for bfloat16, 2048 for float16), changing input from each chunk
     boundary past the range on never changes the outputs of earlier chunks.
 
     Positions and chunk indices computed in the compute dtype round past that range, so a mask
     that is exact on every short input leaks the next chunk there. A model whose forward raises on
-    a row that long (a maximum sequence length) is not held to it."""
+    a row that long (a maximum sequence length) is not held to it: the error's line is returned
+    (None: the corner was checked)."""
     exact = model.precision.exact_integers
     first = exact // model.chunk_size + 1
     chunks = first + CORNER_CHUNKS
@@ -221,10 +222,11 @@ def check_exact_integer_corner(model: ModelTarget, seed: int = 0) -> None:
         y = run_forward(model, x, torch.tensor([x.shape[1]]))
     except CheckFailure:
         raise
-    except Exception:
+    except Exception as exc:
         # a model that cannot take this many tokens (a maximum sequence length) is not held
         # to the corner; an error it raises on every input is found by the case itself
-        return
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return f"{exc.__class__.__name__}: {first}"
     lengths = torch.tensor([x.shape[1]])
     for cut in range(first, chunks):
         start = cut * model.frames_per_chunk + model.lookahead_frames
@@ -239,6 +241,7 @@ def check_exact_integer_corner(model: ModelTarget, seed: int = 0) -> None:
                     f"{cut}) changed: a later chunk leaks into an earlier one this far "
                     f"(positions or chunk indices computed in {model.precision.short} round here)"
                 )
+    return None
 
 
 def dependency_matrix(

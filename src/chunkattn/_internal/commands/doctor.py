@@ -363,7 +363,36 @@ def diagnose_model(
     except Exception as exc:
         overfit_finding = Finding("overfit one batch", False, _one_line(exc))
     report = report or GradientReport(math.nan, {}, ())
-    return ModelDiagnosis([forward, *backward, overfit_finding], report, losses)
+    corner = _failing(CORNER_ROW, lambda: _corner(model))
+    return ModelDiagnosis([forward, corner, *backward, overfit_finding], report, losses)
+
+
+#: the doctor's row for the exact-integer corner (a reduced precision only)
+CORNER_ROW = "long-row causality"
+
+
+def _corner(model: ModelTarget) -> Finding:
+    """Chunk causality on a row past the compute dtype's exact integers (positions or chunk
+    indices computed in bfloat16 round past 256 tokens, in float16 past 2048)."""
+    from chunkattn._internal.checks.model import check_exact_integer_corner
+
+    try:
+        unreached = check_exact_integer_corner(model)
+    except CheckFailure as exc:
+        return Finding(CORNER_ROW, False, str(exc))
+    exact = model.precision.exact_integers
+    if unreached is not None:
+        return Finding(
+            CORNER_ROW,
+            True,
+            f"not checked: the forward raised on a row past {exact} tokens: {unreached}",
+        )
+    return Finding(
+        CORNER_ROW,
+        True,
+        f"no later chunk leaks into an earlier one past {model.precision.short}'s exact "
+        f"integers ({exact} tokens)",
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -270,3 +270,24 @@ def test_a_maximum_length_is_not_a_corner_finding_and_a_bare_assert_says_where(t
     bad = results[0]
     assert bad.status == "fail" and bad.message.startswith("AssertionError at "), bad.message
     assert "limited_0.py:5: assert x.shape[1] <= 0" in bad.message
+
+
+def test_fuzz_and_survey_run_a_model_check_once_per_precision():
+    from chunkattn._internal.commands.fuzz import units
+    from chunkattn._internal.commands.survey import survey_adapter
+    from chunkattn.testing import CHECKS
+
+    chosen = [CHECKS["mask.causality"], CHECKS["model.finite"]]
+    names = [u.name for u in units(chosen, (Precision.TRUE_32, Precision.FP16_MIXED))]
+    assert names == ["mask.causality", "model.finite [32-true]", "model.finite [16-mixed]"]
+    entry = survey_adapter(
+        "chunkattn.adapters.model_local_attention:attention",
+        profile="precommit",
+        select="model.finite",
+        precisions=(Precision.BF16_MIXED, Precision.FP16_MIXED),
+    )
+    finite = [c for c in entry["checks"] if c["name"] == "model.finite"]
+    assert [(c["precision"], c["status"]) for c in finite] == [
+        ("bf16-mixed", "pass"),
+        ("16-mixed", "pass"),
+    ]

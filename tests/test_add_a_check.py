@@ -63,18 +63,6 @@ def _run(copy: Path, *args: str, cwd: Path | None = None) -> subprocess.Complete
     )
 
 
-def test_the_copy_is_what_runs(copy: Path):
-    run = _run(copy, "-c", "import chunkattn; print(chunkattn.__file__)")
-    assert run.stdout.startswith(str(copy)), run.stdout + run.stderr
-
-
-def test_verify_runs_it(copy: Path):
-    run = _run(copy, "-m", "chunkattn", "verify", "-k", "mask.sees_itself", "--json")
-    assert run.returncode == 0, run.stdout + run.stderr
-    [result] = [c for c in json.loads(run.stdout)["checks"] if c["name"] == "mask.sees_itself"]
-    assert result["status"] == "pass" and result["examples"] > 0
-
-
 def test_the_plugin_collects_it(copy: Path, tmp_path: Path):
     run = _run(
         copy, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
@@ -84,37 +72,56 @@ def test_the_plugin_collects_it(copy: Path, tmp_path: Path):
     assert "test_mask_sees_itself[chunkattn] PASSED" in run.stdout, run.stdout
 
 
-def test_the_database_screens_it(copy: Path, tmp_path: Path):
+def test_verify_the_database_and_explain_know_it(copy: Path, tmp_path: Path):
+    """One process of the copy (each costs a torch import): verify runs the check, the database
+    screens a stored case against its schema, and explain prints its page."""
     script = textwrap.dedent(
         f"""
-        import json
-        from chunkattn._internal.checks import CHECKS
+        import contextlib, io, json
+        from chunkattn._internal.commands.cli import main
         from chunkattn._internal.engine.database import (
             FAILURES_KEY, open_database, record_failure, screen_failures,
         )
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            verify = main(["verify", "-k", "mask.sees_itself", "--json"])
+        [result] = [c for c in json.loads(out.getvalue())["checks"] if c["name"] == "mask.sees_itself"]
+
         db = open_database({str(tmp_path / "db")!r})
         fits = {{"seq_len": 3, "chunk_size": 1, "context_chunks": 0}}
-        assert record_failure(db, "mask.sees_itself", "t", fits)
+        recorded = record_failure(db, "mask.sees_itself", "t", fits)
         # what a stale or hostile client could write: record_failure itself refuses it
         too_long = {{**fits, "seq_len": 10**6}}
-        assert not record_failure(db, "mask.sees_itself", "t", too_long)
+        refused = not record_failure(db, "mask.sees_itself", "t", too_long)
         entry = {{"check": "mask.sees_itself", "target": "t", "case": too_long}}
         db.save(FAILURES_KEY, json.dumps(entry).encode())
         screened = screen_failures(db)
-        print(len(screened.entries), screened.set_aside)
-        print(screened.reason)
+
+        page = io.StringIO()
+        with contextlib.redirect_stdout(page):
+            explain = main(["explain", "mask.sees_itself"])
+        print(json.dumps(dict(
+            verify=int(verify), result=result, recorded=recorded, refused=refused,
+            kept=len(screened.entries), set_aside=screened.set_aside, reason=screened.reason,
+            explain=int(explain), page=page.getvalue(),
+        )))
         """
     )
     run = _run(copy, "-c", script)
     assert run.returncode == 0, run.stdout + run.stderr
-    counts, reason = run.stdout.splitlines()[:2]
-    assert counts == "1 1", run.stdout
-    assert "mask.sees_itself" in reason and "seq_len" in reason
-
-
-def test_explain_prints_its_page(copy: Path):
-    run = _run(copy, "-m", "chunkattn", "explain", "mask.sees_itself")
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.startswith("# mask.sees_itself\n\nEvery query sees its own key.")
-    assert "The diagonal of the mask is True" in run.stdout
-    assert "- `seq_len`: an integer in [1, 48]" in run.stdout
+    got = json.loads(run.stdout.splitlines()[-1])
+    # verify: the new check ran and passed on chunkattn's own mask
+    assert (
+        got["verify"] == 0 and got["result"]["status"] == "pass" and got["result"]["examples"] > 0
+    )
+    # the database: the fitting case kept, the one past the schema's bound set aside, with why
+    assert got["recorded"] and got["refused"] and (got["kept"], got["set_aside"]) == (1, 1)
+    assert "mask.sees_itself" in got["reason"] and "seq_len" in got["reason"]
+    # explain: the page, from the docstring and the declaration
+    page = got["page"]
+    assert got["explain"] == 0 and page.startswith(
+        "# mask.sees_itself\n\nEvery query sees its own key."
+    )
+    assert "The diagonal of the mask is True" in page
+    assert "- `seq_len`: an integer in [1, 48]" in page

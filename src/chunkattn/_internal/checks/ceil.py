@@ -94,6 +94,7 @@ def ceil_exact(ctx: CheckContext, case: Case) -> None:
     import math
     from fractions import Fraction
 
+
     def context_chunks_for(context_sec, timestep_duration_sec, chunk_size):
         ratio = Fraction(repr(context_sec)) / Fraction(repr(timestep_duration_sec)) / chunk_size
         return math.ceil(ratio)

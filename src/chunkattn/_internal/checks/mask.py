@@ -238,9 +238,9 @@ def mask_causality(ctx: CheckContext, case: Case) -> None:
 
     ```python
     chunk = torch.arange(seq_len) // C
-    mask = chunk[None, :] <= chunk[:, None]           # no later chunk
+    mask = chunk[None, :] <= chunk[:, None]  # no later chunk
     pos = torch.arange(seq_len)
-    mask &= pos[None, :] <= pos[:, None]              # within_chunk="causal" only
+    mask &= pos[None, :] <= pos[:, None]  # within_chunk="causal" only
     ```
     If your mask really shows the whole chunk, the target is of the full variant: declare
     `WITHIN_CHUNK = "full"` (the default) rather than `"causal"`.
@@ -303,10 +303,10 @@ def mask_own_chunk(ctx: CheckContext, case: Case) -> None:
     in the causal variant, and there it must include the diagonal:
 
     ```python
-    pos = torch.arange(seq_len)                  # 0-based, not position_ids + 1
+    pos = torch.arange(seq_len)  # 0-based, not position_ids + 1
     chunk = pos // C
-    own = chunk[None, :] == chunk[:, None]       # full variant: the whole chunk
-    own_causal = own & (pos[None, :] <= pos[:, None])   # causal variant: diagonal included
+    own = chunk[None, :] == chunk[:, None]  # full variant: the whole chunk
+    own_causal = own & (pos[None, :] <= pos[:, None])  # causal variant: diagonal included
     ```
     A mask that is causal inside its chunks on purpose declares `WITHIN_CHUNK = "causal"`.
     """
@@ -380,10 +380,10 @@ def mask_left_span(ctx: CheckContext, case: Case) -> None:
     truthiness:
 
     ```python
-    chunk = torch.arange(seq_len) // C            # covers the partial last chunk too
+    chunk = torch.arange(seq_len) // C  # covers the partial last chunk too
     q, k = chunk[:, None], chunk[None, :]
     mask = k <= q
-    if L is not None:                             # not `if L:` -- 0 is block-diagonal
+    if L is not None:  # not `if L:` -- 0 is block-diagonal
         mask &= k >= q - L
     ```
     For the causal variant, add `pos[None, :] <= pos[:, None]` on positions after the chunk
@@ -546,9 +546,9 @@ def mask_monotone(ctx: CheckContext, case: Case) -> None:
     Make `L = None` mean "no lower bound" explicitly, and check that `L` reaches the mask:
 
     ```python
-    if L is None:            # unlimited: every earlier chunk
+    if L is None:  # unlimited: every earlier chunk
         mask = kc <= qc
-    else:                    # L >= 0 earlier chunks
+    else:  # L >= 0 earlier chunks
         mask = (kc <= qc) & (kc >= qc - L)
     ```
     A library convention such as WeNet's `num_left_chunks=-1` must be translated to `None` before it
@@ -763,6 +763,7 @@ def mask_caller_owns(ctx: CheckContext, case: Case) -> None:
     @functools.cache
     def _cached(seq_len, chunk, context, device):
         return _build(seq_len, chunk, context, device)
+
 
     def create_dynamic_chunk_mask(seq_len, config, device=None):
         if config.chunk_size is None:

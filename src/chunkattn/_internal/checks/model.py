@@ -455,9 +455,9 @@ def model_chunk_causality(ctx: CheckContext, case: Case) -> None:
 
     ```python
     conv = nn.Conv1d(d, d, K, groups=d, padding=0)
-    y = conv(F.pad(x, (K - 1, 0)))          # causal: reads K - 1 frames back, none ahead
+    y = conv(F.pad(x, (K - 1, 0)))  # causal: reads K - 1 frames back, none ahead
 
-    ModelTarget(..., lookahead_frames=6)    # a front end that reads 6 frames past each patch
+    ModelTarget(..., lookahead_frames=6)  # a front end that reads 6 frames past each patch
     ```
     """
     check_chunk_causality(model_of(ctx, case), case["chunks"], case["cut"], case["noise"])
@@ -543,9 +543,9 @@ def model_receptive_field(ctx: CheckContext, case: Case) -> None:
     `None`, not for truthiness:
 
     ```python
-    windows = [1, None, 1]                  # None: a global layer
+    windows = [1, None, 1]  # None: a global layer
     for layer, window in zip(layers, windows):
-        layer.context_chunks = window       # not `window or default`: None must stay global
+        layer.context_chunks = window  # not `window or default`: None must stay global
     ```
     """
     check_receptive_field(model_of(ctx, case), case["in_chunk"], case["noise"])
@@ -602,7 +602,7 @@ def model_lookahead(ctx: CheckContext, case: Case) -> None:
     Drop the token-level causal mask from a chunked model, so the chunk mask alone decides:
 
     ```python
-    mask = chunk_mask(T, C, L)              # kc <= qc and kc >= qc - L
+    mask = chunk_mask(T, C, L)  # kc <= qc and kc >= qc - L
     # not: mask &= torch.ones(T, T, dtype=torch.bool).tril()
     ```
     If the model is causal inside its chunks on purpose (Llama 4's chunked attention,
@@ -662,10 +662,10 @@ def model_padding_invariance(ctx: CheckContext, case: Case) -> None:
     key-padding mask to the attention mask:
 
     ```python
-    frame_ok = torch.arange(x.shape[1])[None, :] < lengths[:, None]        # (B, frames)
-    x = cmvn(x) * frame_ok[..., None]                                       # zero after CMVN
-    key_ok = torch.arange(T)[None, :] < (-(-lengths // S))[:, None]         # (B, tokens)
-    attn_mask = chunk_mask[None, None] & key_ok[:, None, None, :]           # (B, 1, T, T)
+    frame_ok = torch.arange(x.shape[1])[None, :] < lengths[:, None]  # (B, frames)
+    x = cmvn(x) * frame_ok[..., None]  # zero after CMVN
+    key_ok = torch.arange(T)[None, :] < (-(-lengths // S))[:, None]  # (B, tokens)
+    attn_mask = chunk_mask[None, None] & key_ok[:, None, None, :]  # (B, 1, T, T)
     ```
     """
     check_padding_invariance(model_of(ctx, case), case["lengths"], case["pad"], case["noise"])
@@ -715,9 +715,9 @@ def model_batch_invariance(ctx: CheckContext, case: Case) -> None:
     (or a per-sample norm such as LayerNorm):
 
     ```python
-    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)   # not .mean((0, -1))
-    bn = nn.BatchNorm1d(d)                                         # track_running_stats=True
-    model.eval()                                                   # before exporting or streaming
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)  # not .mean((0, -1))
+    bn = nn.BatchNorm1d(d)  # track_running_stats=True
+    model.eval()  # before exporting or streaming
     ```
     """
     check_batch_invariance(model_of(ctx, case), case["rows"], case["chunks"], case["noise"])
@@ -770,8 +770,8 @@ def model_finite(ctx: CheckContext, case: Case) -> None:
 
     ```python
     scores = scores.masked_fill(~mask, float("-inf"))
-    empty = ~mask.any(-1, keepdim=True)                  # queries with no visible key
-    scores = scores.masked_fill(empty, 0.0)              # finite row, then zero its weights
+    empty = ~mask.any(-1, keepdim=True)  # queries with no visible key
+    scores = scores.masked_fill(empty, 0.0)  # finite row, then zero its weights
     weights = scores.softmax(-1).masked_fill(empty, 0.0)
     ```
     `torch.nn.functional.scaled_dot_product_attention` with a bool mask that has empty rows also

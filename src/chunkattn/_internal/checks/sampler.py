@@ -135,7 +135,7 @@ def sampler_ranges(ctx: CheckContext, case: Case) -> None:
     Draw the chunk size first, then compute the context with that value:
 
     ```python
-    chunk = self._rng.randint(self.chunk_size_min, self.chunk_size_max)   # both ends included
+    chunk = self._rng.randint(self.chunk_size_min, self.chunk_size_max)  # both ends included
     seconds = self._rng.uniform(self.context_sec_min, self.context_sec_max)
     return ChunkConfig(chunk, context_chunks_for(seconds, self.timestep_duration_sec, chunk))
     ```
@@ -247,9 +247,9 @@ def sampler_reachable(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     Use an integer draw that includes both ends, and a continuous uniform for the seconds:
 
     ```python
-    chunk = rng.randint(lo, hi)          # random.Random.randint includes hi
+    chunk = rng.randint(lo, hi)  # random.Random.randint includes hi
     # numpy: rng.integers(lo, hi + 1); torch: torch.randint(lo, hi + 1, (1,), generator=g)
-    seconds = rng.uniform(smin, smax)    # not smin, not a grid
+    seconds = rng.uniform(smin, smax)  # not smin, not a grid
     ```
     """
     cmin, cmax = case["chunk_size_min"], case["chunk_size_max"]
@@ -340,11 +340,11 @@ def sampler_probabilities(ctx: CheckContext, case: Case, n: int = 2000) -> None:
     Two independent draws, each `random() < p`, and `None` for "unlimited":
 
     ```python
-    if rng.random() >= self.chunkwise_prob:        # chunked with probability p
+    if rng.random() >= self.chunkwise_prob:  # chunked with probability p
         return ChunkConfig(None, None)
     chunk = rng.randint(self.chunk_size_min, self.chunk_size_max)
-    if rng.random() >= self.left_constrain_prob:   # a second, independent draw
-        return ChunkConfig(chunk, None)            # unlimited, not 0
+    if rng.random() >= self.left_constrain_prob:  # a second, independent draw
+        return ChunkConfig(chunk, None)  # unlimited, not 0
     ```
     With `random()` in `[0, 1)`, `random() < 1.0` is always true and `random() < 0.0` never.
     """
@@ -438,7 +438,7 @@ def sampler_determinism(ctx: CheckContext, case: Case, n: int = 40) -> None:
     Give each sampler its own generator, seeded with the whole seed:
 
     ```python
-    self._rng = random.Random(seed)                   # not random.seed(seed)
+    self._rng = random.Random(seed)  # not random.seed(seed)
     # numpy: np.random.default_rng(seed); torch: torch.Generator().manual_seed(seed)
     ```
     Never reduce the seed (`seed % 1000`), and never draw from module-level functions
@@ -641,11 +641,11 @@ def sampler_isolation(ctx: CheckContext, case: Case, n: int = 30) -> None:
     ```python
     class ChunkConfigSampler:
         def __init__(self, *, seed=None, **ranges):
-            self._rng = random.Random(seed)      # per instance, not a class attribute
+            self._rng = random.Random(seed)  # per instance, not a class attribute
 
         def sample(self):
             ...
-            return ChunkConfig(chunk, context)   # a new object every time
+            return ChunkConfig(chunk, context)  # a new object every time
     ```
     To derive a seed from a string, use a stable digest
     (`int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")`), never `hash(name)`.

@@ -186,8 +186,8 @@ def stream_equivalence(ctx: CheckContext, case: Case) -> None:
     does:
 
     ```python
-    caches = [dict() for _ in range(depth)]      # not [{}] * depth
-    positions = torch.arange(start, start + n)   # absolute, continuing across chunks
+    caches = [dict() for _ in range(depth)]  # not [{}] * depth
+    positions = torch.arange(start, start + n)  # absolute, continuing across chunks
     ```
     """
     check_stream_equivalence(model_of(ctx, case), case["frames"], case["cuts"], case["noise"])
@@ -239,7 +239,7 @@ def stream_latency(ctx: CheckContext, case: Case) -> None:
         out = []
         # chunk c is due once frames up to (c + 1) * C * S + lookahead_frames are in
         while len(self.buffer) >= (self.done + 1) * C * S + lookahead_frames:
-            out.append(self._run_chunk(self.done))   # not: wait for chunk done + 1
+            out.append(self._run_chunk(self.done))  # not: wait for chunk done + 1
             self.done += 1
         return torch.cat(out) if out else self._no_output()
     ```
@@ -298,9 +298,9 @@ def stream_bounded_state(ctx: CheckContext, case: Case) -> None:
     Trim every cache after each chunk to what the next chunk can still see:
 
     ```python
-    k_cache = torch.cat([k_cache, k_new])[-L * C:]          # attention: L chunks of keys
-    v_cache = torch.cat([v_cache, v_new])[-L * C:]
-    conv_cache = torch.cat([conv_cache, conv_in])[-(K - 1):]  # causal depthwise convolution
+    k_cache = torch.cat([k_cache, k_new])[-L * C :]  # attention: L chunks of keys
+    v_cache = torch.cat([v_cache, v_new])[-L * C :]
+    conv_cache = torch.cat([conv_cache, conv_in])[-(K - 1) :]  # causal depthwise convolution
     ```
     With `L = 0` keep no attention cache at all (slicing with `[-0:]` keeps everything).
     """

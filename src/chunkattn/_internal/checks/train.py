@@ -511,10 +511,10 @@ def model_grad_finite(ctx: CheckContext, case: Case) -> None:
     Guard before the non-differentiable point, not after it:
 
     ```python
-    scores = scores.masked_fill(empty_rows, 0.0)            # before the softmax
+    scores = scores.masked_fill(empty_rows, 0.0)  # before the softmax
     weights = scores.softmax(-1).masked_fill(empty_rows, 0.0)
 
-    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)   # eps inside the root
+    h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)  # eps inside the root
     ```
     `torch.where(cond, safe, value)` does not help if `value` is already NaN in the backward: make
     the input of the risky operation safe instead.
@@ -650,7 +650,7 @@ def model_overfits(ctx: CheckContext, case: Case) -> None:
     ```python
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     assert trainable, "everything is frozen"
-    nn.Dropout(p=1 - keep_prob)             # PyTorch's p is the probability of zeroing
+    nn.Dropout(p=1 - keep_prob)  # PyTorch's p is the probability of zeroing
     ```
     The loss must be free to reach the target: the outputs the training forward returns should be
     logits or features, not log-probabilities (give the target a `train_forward` that returns the

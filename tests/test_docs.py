@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -45,16 +43,15 @@ def test_every_check_has_its_page(capsys: pytest.CaptureFixture[str]):
         assert "## Catches" in out and "## How to fix" in out and "## Cases" in out, name
 
 
-def test_explain_from_the_command_line():
-    """The command's wiring (a known name's page is tested in-process above, and through the
-    command line by tests/test_add_a_check.py)."""
-    unknown = subprocess.run(
-        [sys.executable, "-m", "chunkattn", "explain", "ceil.exactly"],
-        capture_output=True,
-        text=True,
-    )
-    assert unknown.returncode == 2 and unknown.stdout == ""
-    assert unknown.stderr.count("\n") == 1 and "did you mean ceil.exact" in unknown.stderr
+def test_explain_from_the_command_line(capsys: pytest.CaptureFixture[str]):
+    """The command's wiring, in process (a known name's page goes through a new process in
+    tests/test_add_a_check.py): an unknown name is one line on stderr, exit 2."""
+    from chunkattn._internal.commands.cli import main
+
+    assert main(["explain", "ceil.exactly"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "did you mean ceil.exact" in err
+    assert main(["explain", "ceil.exact"]) == 0 and "0.56" in capsys.readouterr().out
 
 
 def _catalogue() -> dict[str, list[str]]:

@@ -32,8 +32,11 @@ def token_dependencies(
     conv_first: bool,
     causal: bool,
     lookbehind: int = 0,
+    right: int = 0,
 ) -> list[set[int]]:
-    """``deps[t]``: the input frames output token ``t`` depends on, from the definitions."""
+    """``deps[t]``: the input frames output token ``t`` depends on, from the definitions; each
+    layer's convolution reads ``reach`` tokens left and ``right`` tokens right of a token (a
+    ``right_reach``, tests/test_right_reach.py)."""
 
     def sees(q: int, k: int, context: int | None) -> bool:
         qc, kc = q // chunk, k // chunk
@@ -54,7 +57,7 @@ def token_dependencies(
             ]
 
         def convolution(d: list[set[int]]) -> list[set[int]]:
-            return [set().union(*d[max(0, t - reach) : t + 1]) for t in range(tokens)]
+            return [set().union(*d[max(0, t - reach) : t + 1 + right]) for t in range(tokens)]
 
         deps = attention(convolution(deps)) if conv_first else convolution(attention(deps))
     return deps

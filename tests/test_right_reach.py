@@ -1,7 +1,7 @@
 """``right_reach`` (chunkattn's extension of the declarations, for a window with right context in every
 layer, NeMo's ``regular`` style, or a non-causal convolution), against the token-level truth.
 
-The reference is ``tests/test_geometry.py``'s, with the convolution (and, at ``C = 1``, the
+The reference is ``tests/test_geometry.py``'s (imported, not copied), with the convolution (and, at ``C = 1``, the
 attention window) reading ``right_reach`` tokens right of a token: which frames each token
 reads, which keys each query sees, which tokens each layer mixes, composed layer by layer and
 aggregated to chunks. :meth:`ModelTarget.expected_dependence` must equal it wherever
@@ -10,6 +10,8 @@ aggregated to chunks. :meth:`ModelTarget.expected_dependence` must equal it wher
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,35 +21,8 @@ from hypothesis import strategies as st
 from chunkattn._internal.engine.model_target import ModelTarget, as_model_target
 from chunkattn.testing import TargetError
 
-
-def token_dependencies(
-    tokens, frames, chunk, spp, layers, reach, right, lookahead, lookbehind, conv_first, causal
-):
-    """``deps[t]``: the input frames output token ``t`` depends on, from the definitions."""
-
-    def sees(q: int, k: int, context: int | None) -> bool:
-        qc, kc = q // chunk, k // chunk
-        if kc > qc or (context is not None and kc < qc - context):
-            return False
-        return not causal or k <= q
-
-    deps = [
-        set(range(max(0, t * spp - lookbehind), min((t + 1) * spp + lookahead, frames)))
-        for t in range(tokens)
-    ]
-    for context in layers:
-
-        def attention(d, context=context):
-            return [
-                set().union(*(d[k] for k in range(tokens) if sees(q, k, context)))
-                for q in range(tokens)
-            ]
-
-        def convolution(d):
-            return [set().union(*d[max(0, t - reach) : t + 1 + right]) for t in range(tokens)]
-
-        deps = attention(convolution(deps)) if conv_first else convolution(attention(deps))
-    return deps
+sys.path.insert(0, str(Path(__file__).parent))
+from test_geometry import token_dependencies  # noqa: E402  (the one token-level reference)
 
 
 @given(
@@ -83,7 +58,7 @@ def test_right_reach_is_the_token_level_truth(
     frames = chunks * chunk * spp + model.ahead_frames
     tokens = -(-frames // spp)
     deps = token_dependencies(
-        tokens, frames, chunk, spp, layers, reach, right, lookahead, lookbehind, conv_first, causal
+        tokens, frames, chunk, spp, layers, reach, lookahead, conv_first, causal, lookbehind, right
     )
     fpc = chunk * spp
     for c in range(chunks):

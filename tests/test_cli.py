@@ -208,3 +208,75 @@ def test_verify_model_bug_fails_with_the_check_and_a_marked_matrix(chunkattn):
     text = chunkattn("verify", "--model", model, "--profile", "precommit", "-k", "model.receptive")
     assert "✗" in text.stdout.split("promised  measured")[1]
     assert "FAIL  model.receptive_field" in text.stdout
+
+
+def test_verify_prints_each_check_as_it_finishes(tmp_path: Path):
+    """A long run is never silent: a check's line is on stdout (a pipe, not a terminal) while a
+    later check is still running. The target's stream blocks its first ``feed`` until the test
+    has read the first model check's line (and fails the stream check if that never happens), so
+    a verify that printed only at the end could not pass."""
+    gate = tmp_path / "gate"
+    target = tmp_path / "gated.py"
+    window = HERE / "models" / "correct_window.py"
+    target.write_text(
+        f"""import importlib.util, time
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location("window", {str(window)!r})
+window = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(window)
+
+
+class Gated:
+    def __init__(self, stream):
+        self.stream = stream
+        self.flush, self.state_size = stream.flush, stream.state_size
+
+    def feed(self, frames):
+        deadline = time.monotonic() + 60
+        while not Path({str(gate)!r}).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("nobody read the earlier checks' lines")
+            time.sleep(0.05)
+        return self.stream.feed(frames)
+
+
+def make_model(seed: int = 0):
+    model = window.make_model(seed)
+    new_stream = model.stream
+    model.stream = lambda: Gated(new_stream())
+    return model
+"""
+    )
+    command = [sys.executable, "-m", "chunkattn", "verify", "--profile", "precommit"]
+    process = subprocess.Popen(
+        [*command, "--model", f"{target}:make_model", "-k", "*.[cef]*"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        seen = []
+        for line in process.stdout:  # until the gate opens, only streamed lines can arrive
+            seen.append(line)
+            if line.startswith("PASS  model.chunk_causality"):
+                break
+        assert seen[0].startswith("target: ") and seen[-1].startswith("PASS  model.chunk_c"), seen
+        gate.touch()
+        rest = process.stdout.read()
+        assert process.wait(timeout=120) == 0, rest
+    finally:
+        gate.touch()
+        process.kill()
+    assert "PASS  stream.equivalence" in rest and "3 passed, 0 failed" in rest, rest
+
+
+def test_grouped_skip_lines_keep_each_precision_label(chunkattn):
+    """The grouped SKIP line of a model target names every skipped run with its precision
+    (a label's "[bf16-mixed]" is text, not console markup)."""
+    model = f"{HERE / 'models' / 'correct_window.py'}:make_model"
+    run = chunkattn("verify", "--model", model, "--precision", "all", "-k", "model.grad_f")
+    assert run.returncode == 0, run.stdout + run.stderr
+    (line,) = [line for line in run.stdout.splitlines() if "model checks" in line]
+    for precision in ("32-true", "bf16-mixed", "16-mixed"):
+        assert f"model.grad_finite [{precision}]" in line, line

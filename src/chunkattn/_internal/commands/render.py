@@ -34,8 +34,10 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def progress_bar(command: str, width: int, disable: bool = False):
-    """The transient progress bar of a long command (on stderr; ``disable`` for JSON output)."""
+def progress_bar(command: str, width: int, disable: bool = False, console: Any = None):
+    """The transient progress bar of a long command: on ``console`` (a terminal the command
+    also prints its lines to, which rich keeps above the bar), else on stderr; ``disable`` for
+    JSON output. Output on stdout is never redirected into the bar's stream."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -43,9 +45,11 @@ def progress_bar(command: str, width: int, disable: bool = False):
         TextColumn(f"[bold]{command}[/] {{task.description:<{width}}}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=Console(stderr=True),
+        console=console if console is not None else Console(stderr=True),
         transient=True,
         disable=disable,
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
 
 

@@ -31,6 +31,8 @@ __all__ = [
     "VerifyReport",
     "build_report",
     "explain_hint",
+    "header_line",
+    "live_line",
     "render_text",
     "result_line",
 ]
@@ -237,34 +239,44 @@ def _skip_lines(report: VerifyReport) -> list[str]:
         for r in model_side:
             by_reason[r.message].append(r.label)
         detail = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
-        lines.append(f"[yellow]SKIP [/] {len(model_side)} model checks  ({detail})")
+        # escaped: a label's "[bf16-mixed]" is not rich markup
+        lines.append(f"[yellow]SKIP [/] {len(model_side)} model checks  ({escape(detail)})")
     return lines
 
 
 def _skip_group(names: list[str], reason: str) -> str:
     families = list(dict.fromkeys(n.split(".")[0] + ".*" for n in names))
-    return f"[yellow]SKIP [/] {len(names)} checks {', '.join(families)}  ({reason})"
+    return f"[yellow]SKIP [/] {len(names)} checks {', '.join(families)}  ({escape(reason)})"
 
 
-def _header(report: VerifyReport) -> str:
-    target, config = report.target, report.config
+def header_line(target: Any, config: ProjectConfig, profile: str) -> str:
+    """The first line of ``chunkattn verify``'s text: the target, its traits, config, profile
+    (printed before any check runs)."""
     traits = [f"within_chunk={target.within_chunk}"] if target.within_chunk != "full" else []
     traits += [f"{key}={value}" for key, value in target.fixed]
     shown = f"{target.name} ({', '.join(traits)})" if traits else target.name
-    return (
-        f"target: {shown}   config: {config.source} ({config.block_path})   "
-        f"profile: {report.profile}"
-    )
+    return f"target: {shown}   config: {config.source} ({config.block_path})   profile: {profile}"
 
 
-def render_text(report: VerifyReport, out: Console) -> None:
-    """The report as ``chunkattn verify`` prints it."""
-    out.print(_header(report), markup=False)
-    grouped = _is_model_target(report)
-    for r in report.results:
-        if not (grouped and r.status is Status.SKIP):
-            out.print(result_line(r))
-    for line in _skip_lines(report) if grouped else []:
+def live_line(result: CheckResult, target: Any) -> str | None:
+    """The line ``verify`` prints as soon as ``result``'s check finishes, or None for a model
+    target's skipped check (those are grouped by reason after the run, see :func:`render_text`)."""
+    grouped = target.model is not None and not target.own
+    if grouped and result.status is Status.SKIP:
+        return None
+    return result_line(result)
+
+
+def render_text(report: VerifyReport, out: Console, *, streamed: bool = False) -> None:
+    """The report as ``chunkattn verify`` prints it. ``streamed``: the header and each check's
+    :func:`live_line` were printed as the run went; only what follows them is printed here."""
+    if not streamed:
+        out.print(header_line(report.target, report.config, report.profile), markup=False)
+        for r in report.results:
+            line = live_line(r, report.target)
+            if line is not None:
+                out.print(line)
+    for line in _skip_lines(report) if _is_model_target(report) else []:
         out.print(line)
     if report.model is not None:
         _print_model(out, report.model)

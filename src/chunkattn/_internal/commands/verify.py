@@ -41,8 +41,13 @@ def main(args: argparse.Namespace) -> ExitCode:
     config = load_config(args.config)  # a bad config is one line before anything heavy starts
     _start_helper(args)
     run = _prepare(args, config)
-    outcome = _run_checks(run, args)
-    from chunkattn._internal.commands.report import build_report
+    from chunkattn._internal.commands.report import build_report, header_line
+
+    # text output is streamed: the header now, each check's line as it finishes
+    out = None if args.json else Console(highlight=False, soft_wrap=True)
+    if out is not None:
+        out.print(header_line(run.ctx.target, config, run.profile_name), markup=False)
+    outcome = _run_checks(run, args, out)
 
     report = build_report(run.ctx.target, config, run.profile_name, outcome.results, outcome.lost)
     if run.screened is not None:
@@ -58,7 +63,7 @@ def main(args: argparse.Namespace) -> ExitCode:
         report_verify_repros(
             args.impl, args.model, outcome.results, args.repro, target.within_chunk
         )
-    return _render(report, as_json=args.json)
+    return _render(report, out)
 
 
 def _start_helper(args: argparse.Namespace) -> None:
@@ -108,7 +113,10 @@ def _prepare(args: argparse.Namespace, config: Any) -> _Run:
     return _Run(ctx, profile_name, profile, seeds, checks, screened, tuple(precisions))
 
 
-def _run_checks(run: _Run, args: argparse.Namespace) -> Any:
+def _run_checks(run: _Run, args: argparse.Namespace, out: Console | None) -> Any:
+    """Run the checks, printing each check's line on ``out`` as it finishes (None: ``--json``,
+    nothing printed); on a terminal a progress bar stays below the lines."""
+    from chunkattn._internal.commands.report import live_line
     from chunkattn._internal.engine.offload import offload
     from chunkattn._internal.engine.runner import run_checks
 
@@ -120,9 +128,18 @@ def _run_checks(run: _Run, args: argparse.Namespace) -> Any:
         else None
     )
     here = [c for c in checks if not (offloaded and c.name in offloaded)]
-    progress = progress_bar("verify", 28, disable=args.json)
+    terminal = out if out is not None and out.is_terminal else None
+    progress = progress_bar("verify", 28, disable=out is None, console=terminal)
     per = len(run.precisions) or 1
     total = sum(per if c.per_precision else 1 for c in checks)
+    printed: set[int] = set()
+
+    def show(result: Any) -> None:
+        printed.add(id(result))
+        line = live_line(result, ctx.target) if out is not None else None
+        if line is not None:
+            out.print(line)
+
     with progress:
         task = progress.add_task("", total=total)
         done = iter(range(total - sum(per if c.per_precision else 1 for c in here), total))
@@ -133,19 +150,24 @@ def _run_checks(run: _Run, args: argparse.Namespace) -> Any:
             run.seeds,
             on_check=lambda name: progress.update(task, description=name, completed=next(done)),
             precisions=run.precisions or None,
+            on_result=show,
         )
         if offloaded:
             outcome.results = offloaded.merge(outcome.results, checks, ctx, run.profile, run.seeds)
+            for result in outcome.results:
+                if id(result) not in printed:
+                    show(result)
     return outcome
 
 
-def _render(report: Any, *, as_json: bool) -> ExitCode:
+def _render(report: Any, out: Console | None) -> ExitCode:
+    """What follows the streamed lines (``out``), or the whole report as JSON (``out`` None)."""
     from chunkattn._internal.commands.report import render_text
 
-    if as_json:
+    if out is None:
         print(json.dumps(report.as_json(), indent=2))
         return report.exit_status
-    render_text(report, Console(highlight=False, soft_wrap=True))
+    render_text(report, out, streamed=True)
     if report.lost is not None:
         Console(stderr=True, highlight=False).print(
             f"chunkattn: error: {report.lost}; verify stopped", markup=False, soft_wrap=True

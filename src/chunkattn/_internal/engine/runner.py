@@ -69,9 +69,12 @@ def run_checks(
     *,
     on_check: Callable[[str], None] | None = None,
     precisions: Iterable[Precision] | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> Outcome:
     """The one loop over selected checks that ``verify``, ``survey`` and ``doctor`` share: each
-    check's seeds replayed, then explored; ``on_check(name)`` before each (a progress bar).
+    check's seeds replayed, then explored; ``on_check(name)`` before each (a progress bar),
+    ``on_result(result)`` as each finishes (``verify`` prints its line then, so a long run is
+    never silent).
     A ``model.*`` or ``stream.*`` check runs once per precision of ``precisions`` (None: the
     context's). A lost shared database ends the loop with what was found."""
     outcome = Outcome()
@@ -83,6 +86,8 @@ def run_checks(
         result = run_check(check, run_ctx, profile, (seeds or {}).get(check.name, []))
         if result.lost is None or result.status is Status.FAIL:
             outcome.results.append(result)
+            if on_result is not None:
+                on_result(result)
         if result.lost is not None:
             outcome.lost = result.lost
             break

@@ -67,6 +67,16 @@ def repo_root() -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     import os
+    import sys
+
+    # The suite starts ~35 Python processes (pytest, chunkattn, fuzz, pre-commit), each of which
+    # imports torch, Hypothesis, chunkattn and pytest's plugins. Where the environment sets
+    # PYTHONDONTWRITEBYTECODE (these machines do), every one of them would compile chunkattn's
+    # sources again and redo pytest's assertion rewriting of every plugin package it loads
+    # (~200 modules: a second of CPU per pytest process). The suite's processes may keep
+    # bytecode in __pycache__ (git ignores it): what they test is unchanged.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         import torch

@@ -52,7 +52,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(copy: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHUNKATTN_", "PYTEST_"))}
-    env.update(PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1", CHUNKATTN_PROFILE="precommit")
+    env.update(PYTHONPATH=str(copy), CHUNKATTN_PROFILE="precommit")
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd or copy,

@@ -29,7 +29,6 @@ def _block(marker: str) -> str:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHUNKATTN_", "PYTEST_"))}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     # the README's commands as written; only the profile is the fast one, to keep the suite short
     return {**env, "CHUNKATTN_PROFILE": "precommit"}
 

@@ -124,9 +124,19 @@ def test_doctor_model(path: Path, capsys, monkeypatch):
     ("model", "code"),
     [("train_bug_unused_parameter.py", 1), ("train_ok_frozen.py", 0)],
 )
-def test_verify_model_runs_the_training_checks(model: str, code: int, capsys):
+def test_verify_model_runs_the_training_checks(model: str, code: int, capsys, tmp_path: Path):
+    """verify runs both gradient checks on a model target and names the parameters that get no
+    gradient. The cases are replayed (``--profile seeds``): that every catalogued training bug
+    is found by exploration is ``test_training_bug_passes_forward_checks_and_is_caught``'s
+    part; shrinking this bug's case (every input shows it) cost verify 100 backward passes."""
+    seeds = tmp_path / "seeds.yaml"
+    case = "{seed: 0, noise: 0, lengths: [3, 0]"
+    seeds.write_text(
+        f"model.grad_finite:\n  - {case}, pad: 2}}\nmodel.grad_flow:\n  - {case}, chunks: 2}}\n"
+    )
     spec = f"{MODELS / model}:make_model"
-    got = main(["verify", "--model", spec, "--profile", "precommit", "-k", "model.grad", "--json"])
+    options = ["--profile", "seeds", "--seeds", str(seeds), "-k", "model.grad", "--json"]
+    got = main(["verify", "--model", spec, *options])
     report = json.loads(capsys.readouterr().out)
     statuses = {c["name"]: c for c in report["checks"]}
     assert set(statuses) == {"model.grad_finite", "model.grad_flow"}

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
+import os
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+# imported here, before pytester's in-process runs: a module a run imports first is dropped
+# when it ends, and the next run would meet a second copy of Hypothesis's classes
+import chunkattn.testing  # noqa: F401
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.contract.reference import reference_context_chunks
 
+pytest_plugins = ["pytester"]
+
 IMPLS = Path(__file__).parent / "impls"
 RECORDED_ONLY = IMPLS / "recorded_only.py"
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
 
 
 @pytest.fixture
@@ -36,7 +34,9 @@ def cli(capsys):
     return call
 
 
-def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
+def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli, pytester, monkeypatch):
+    for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
+        monkeypatch.delenv(name)
     seeds = tmp_path / "seeds.yaml"
     base = [
         "verify",
@@ -66,43 +66,46 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli):
     assert code == 1
     assert "regression seed failed" in out and "'seq_len': 21" in out
     # under xdist (one worker runs every test): --impl, --seeds and the profile must reach it,
-    # or this passes
-    replay = run(
-        "-m",
-        "pytest",
+    # or this passes (pytest runs in this process; its xdist worker is a new one)
+    replay = pytester.runpytest_inprocess(
         "-q",
         "-n",
         "1",
         "-p",
         "no:randomly",
-        "properties/test_checks.py",
+        "--pyargs",
+        "chunkattn.properties",
         "-k",
         "test_mask_",
         f"--impl={RECORDED_ONLY}",
         f"--seeds={seeds}",
         "--chunkattn-profile=seeds",
     )
-    assert replay.returncode == 1, replay.stdout + replay.stderr
-    assert "FAILED properties/test_checks.py::test_mask_matches_reference" in replay.stdout
-    assert "1 failed, 8 passed" in replay.stdout
+    out = replay.stdout.str()
+    assert replay.ret == 1, out
+    assert re.search(r"FAILED .*test_checks.py::test_mask_matches_reference", out), out
+    assert "1 failed, 8 passed" in out
 
 
-def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path):
+def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path, pytester, monkeypatch):
+    """``--record-seeds``: the plugin writes the shrunk failing case to the seeds file (a pytest
+    run in this process: the plugin is the installed one, with no conftest of this repo's)."""
     seeds = tmp_path / "recorded.yaml"
-    result = run(
-        "-m",
-        "pytest",
+    for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
+        monkeypatch.delenv(name)
+    result = pytester.runpytest_inprocess(
         "-q",
         "-p",
         "no:randomly",
-        "properties/test_checks.py",
+        "--pyargs",
+        "chunkattn.properties",
         "-k",
         "test_ceil_exact",
         f"--impl={IMPLS / 'bug_float_ceil.py'}",
         f"--seeds={seeds}",
         "--record-seeds",
     )
-    assert result.returncode == 1
+    assert result.ret == 1, result.stdout.str()
     recorded = yaml.safe_load(seeds.read_text())["ceil.exact"]
     assert len(recorded) == 1
     case = recorded[0]
@@ -145,15 +148,14 @@ def test_seed_that_does_not_fit_its_check_is_one_line_error(tmp_path: Path, cli,
     assert len(err.strip().splitlines()) == 1
 
 
-def test_seed_that_does_not_fit_is_a_pytest_usage_error(tmp_path: Path):
+def test_seed_that_does_not_fit_is_a_pytest_usage_error(tmp_path: Path, pytester):
     bad = tmp_path / "seeds.yaml"
     bad.write_text("mask.left_span:\n  - {seq_len: 20000, chunk_size: 3, context_chunks: 2}\n")
-    result = run(
-        "-m", "pytest", "-q", "-p", "no:randomly", "--pyargs", "chunkattn.properties",
-        f"--seeds={bad}", "-k", "left_span", cwd=tmp_path,
+    result = pytester.runpytest_inprocess(
+        "-q", "-p", "no:randomly", "--pyargs", "chunkattn.properties", f"--seeds={bad}",
+        "-k", "left_span",
     )  # fmt: skip
-    assert result.returncode == 4, result.stdout + result.stderr
-    assert (
-        f"{bad}: mask.left_span: case 1: seq_len: expected an integer in [1, 640]" in result.stderr
-    )
-    assert "Traceback" not in result.stderr
+    err = result.stderr.str()
+    assert result.ret == 4, result.stdout.str() + err
+    assert f"{bad}: mask.left_span: case 1: seq_len: expected an integer in [1, 640]" in err
+    assert "Traceback" not in err

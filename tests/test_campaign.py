@@ -17,8 +17,13 @@ from pathlib import Path
 
 import pytest
 
+# imported before pytester's in-process run: a module a run imports first is dropped when
+# it ends, and a later run would meet a second copy of Hypothesis's classes
+import chunkattn.testing  # noqa: F401
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.database import open_database, stored_failures
+
+pytest_plugins = ["pytester"]
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
@@ -121,7 +126,9 @@ def test_database_that_goes_away_is_one_clear_error(redis_server, tmp_path):
     assert "Traceback" not in err
 
 
-def test_plugin_replays_the_shared_database(redis_server, tmp_path, capsys):
+def test_plugin_replays_the_shared_database(redis_server, capsys, pytester, monkeypatch):
+    for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
+        monkeypatch.delenv(name)
     url, _ = redis_server
     code, text = _in_process(capsys, "fuzz", "--db", "http://example.org")
     assert code == 2 and "--db http://example.org: expected redis://" in text
@@ -133,17 +140,15 @@ def test_plugin_replays_the_shared_database(redis_server, tmp_path, capsys):
 
     case = {"seq_len": 20, "chunk_size": 2, "context_chunks": 3}
     record_failure(open_database(url), "mask.left_span", "elsewhere", case)
-    pytest_run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
-        + ["--pyargs", "chunkattn.properties", "--impl", str(BUG), "--chunkattn-db", url]
-        + ["--chunkattn-profile", "seeds", "-k", "left_span or own_chunk"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert pytest_run.returncode == 1, pytest_run.stdout + pytest_run.stderr[-2000:]
-    assert "1 failed, 1 passed" in pytest_run.stdout, pytest_run.stdout
+    # the plugin, in a pytest run in this process
+    pytest_run = pytester.runpytest_inprocess(
+        "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", "chunkattn.properties",
+        "--impl", str(BUG), "--chunkattn-db", url, "--chunkattn-profile", "seeds",
+        "-k", "left_span or own_chunk",
+    )  # fmt: skip
+    out = pytest_run.stdout.str()
+    assert pytest_run.ret == 1, out + pytest_run.stderr.str()[-2000:]
+    assert "1 failed, 1 passed" in out, out
 
 
 @pytest.mark.parametrize("profile", ["ci", "seeds"])

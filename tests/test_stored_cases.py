@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# imported before pytester's in-process run: a module a run imports first is dropped when
+# it ends, and a later run would meet a second copy of Hypothesis's classes
+import chunkattn.testing  # noqa: F401
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.database import (
     FAILURES_KEY,
@@ -27,6 +30,8 @@ from chunkattn._internal.engine.database import (
     stored_failures,
 )
 from chunkattn._internal.engine.seeds import load_seeds
+
+pytest_plugins = ["pytester"]
 
 IMPLS = Path(__file__).parent / "impls"
 CORRECT = IMPLS / "correct_numpy.py"
@@ -114,7 +119,9 @@ def test_seeds_export_leaves_bad_entries_out(poisoned, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("poisoned", ["directory"], indirect=True)
-def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path):
+def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path, pytester, monkeypatch):
+    for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
+        monkeypatch.delenv(name)
     fuzz = subprocess.run(
         [
             sys.executable,
@@ -137,18 +144,16 @@ def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path):
     assert "PASS  mask.left_span" in fuzz.stdout
     assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(fuzz.stderr)
 
-    plugin = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
-        + ["--pyargs", "chunkattn.properties", "--impl", str(CORRECT), "--chunkattn-db", poisoned]
-        + ["--chunkattn-profile", "seeds", "-k", "left_span or own_chunk or causality"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert plugin.returncode == 0, plugin.stdout + plugin.stderr[-2000:]
-    assert "3 passed" in plugin.stdout
-    assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(plugin.stdout)
+    # the plugin, in a pytest run in this process
+    plugin = pytester.runpytest_inprocess(
+        "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", "chunkattn.properties",
+        "--impl", str(CORRECT), "--chunkattn-db", poisoned, "--chunkattn-profile", "seeds",
+        "-k", "left_span or own_chunk or causality",
+    )  # fmt: skip
+    out = plugin.stdout.str()
+    assert plugin.ret == 0, out + plugin.stderr.str()[-2000:]
+    assert "3 passed" in out
+    assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(out)
 
 
 def test_verify_reports_each_checks_seconds(capsys):

@@ -91,6 +91,9 @@ def pytest_configure(config: pytest.Config) -> None:
 #: test files whose tests each start processes (pre-commit, pytest, chunkattn fuzz) or run the
 #: whole suite on a target: seconds each, against milliseconds for most others
 _HEAVY = ("test_precommit.py", "test_own_repo.py", "test_campaign.py", "test_seeds.py")
+#: test files whose tests share one costly import (NeMo's: ~6 s of CPU): run on one worker, the
+#: import is paid once
+_TOGETHER = ("test_nemo.py",)
 
 
 def _heavy(item: pytest.Item) -> bool:
@@ -101,16 +104,20 @@ def _heavy(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist, give every worker its share of the heavy tests at the front of its first
     batch (the work-stealing scheduler splits the list into one contiguous batch a worker and
-    steals from the tails), so no worker is left running a long test alone at the end. The
-    order is otherwise kept (pytest-randomly's shuffle included), and is the same on every
-    worker, as xdist requires."""
+    steals from the tails), so no worker is left running a long test alone at the end; the
+    tests that share a costly import go first in the first worker's batch, where no other
+    worker steals them. The order is otherwise kept (pytest-randomly's shuffle included), and
+    is the same on every worker, as xdist requires."""
     workers = getattr(config, "workerinput", {}).get("workercount")
     if not workers or workers < 2:
         return
-    heavy = [item for item in items if _heavy(item)]
-    light = [item for item in items if not _heavy(item)]
+    together = [item for item in items if item.path.name in _TOGETHER]
+    rest = [item for item in items if item.path.name not in _TOGETHER]
+    heavy = [item for item in rest if _heavy(item)]
+    light = [item for item in rest if not _heavy(item)]
     ordered = []
     for i in range(workers):
+        ordered += together if i == 0 else []
         ordered += heavy[i::workers]
         ordered += light[i * len(light) // workers : (i + 1) * len(light) // workers]
     items[:] = ordered

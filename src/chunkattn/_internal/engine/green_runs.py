@@ -12,7 +12,8 @@ tests the same examples and reaches the same verdict. What "the same code" takes
   a checkout), of the config file, of the project seeds file (its absence too) and of chunkattn's
   data files (the embedded config, its own seeds);
 - the size and modification time of every module file the run imported from the installation
-  (torch, Hypothesis, numpy, chunkattn when installed, ...): an upgrade rewrites them.
+  (torch, Hypothesis, numpy, chunkattn when installed, ...), and of the site-packages
+  directories themselves: an install, upgrade or removal of any package changes them.
 
 Not taken in: files the target reads at run time that are not Python modules, and the state of
 a service it may call. A failing, erroring or interrupted run is never recorded. Records are
@@ -58,12 +59,17 @@ class GreenRun:
     when: str
 
 
+def _site_dirs() -> list[str]:
+    """The site-packages directories (the user's too, when enabled)."""
+    dirs = list(getattr(site, "getsitepackages", list)())
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        dirs.append(site.USER_SITE)
+    return [os.path.realpath(d) for d in dirs if d]
+
+
 def _installed_roots() -> tuple[str, ...]:
     """The Python installation's folders: the prefixes and the site-packages directories."""
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    roots.update(getattr(site, "getsitepackages", list)())
-    if site.ENABLE_USER_SITE and site.USER_SITE:
-        roots.add(site.USER_SITE)
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *_site_dirs()}
     return tuple(os.path.join(os.path.realpath(r), "") for r in roots if r)
 
 
@@ -104,6 +110,10 @@ def _snapshot(modules: Iterable[str], inputs: Iterable[str]) -> dict[str, dict[s
             installed[path] = _stat(path)
         else:
             own[path] = None
+    # a package installed, upgraded or removed changes its site directory's listing, so its
+    # time: this covers the modules only the helper process imported (sympy for meta masks)
+    for path in _site_dirs():
+        installed[path] = _stat(path)
     return {"own": {p: _sha256(p) for p in own}, "installed": installed}
 
 

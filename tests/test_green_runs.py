@@ -4,6 +4,7 @@ examples is never skipped."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -20,13 +21,16 @@ SKIPPED = "skipped (cached)"
 
 @pytest.fixture
 def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A lab's chunking module that imports its sibling ``_base.py``; a cache of the test's own."""
+    """A lab's chunking module that imports a sibling (``base.py``, under a name of this test's
+    own: in one pytest process another test's ``_base`` would already be imported); a cache of
+    the test's own."""
     monkeypatch.setenv("CHUNKATTN_CACHE_DIR", str(tmp_path / "cache"))
     repo = tmp_path / "lab"
     repo.mkdir()
-    shutil.copy(IMPLS / "_base.py", repo / "_base.py")
+    sibling = f"base_{hashlib.sha1(str(tmp_path).encode()).hexdigest()[:12]}"
+    shutil.copy(IMPLS / "_base.py", repo / f"{sibling}.py")
     (repo / "chunking.py").write_text(
-        "from _base import ChunkConfig, ChunkConfigSampler, create_dynamic_chunk_mask  # noqa\n"
+        f"from {sibling} import ChunkConfig, ChunkConfigSampler, create_dynamic_chunk_mask  # noqa\n"
     )
     return repo
 
@@ -52,7 +56,8 @@ def test_green_run_is_skipped_until_a_module_it_imports_changes(lab: Path, capsy
     code, out = _verify(capsys, impl, "--cache", "-k", "mask.own_chunk")
     assert "PASS  mask.own_chunk" in out and SKIPPED not in out
     # the sibling module the target imports changed: checked again, then remembered again
-    with (lab / "_base.py").open("a") as f:
+    (sibling,) = (p for p in lab.glob("base_*.py"))
+    with sibling.open("a") as f:
         f.write("# edited\n")
     code, out = _verify(capsys, impl, "--cache", *only)
     assert code == 0 and "PASS  mask.causality" in out and SKIPPED not in out

@@ -35,7 +35,7 @@ def not_cacheable(args: argparse.Namespace, profile: str) -> str | None:
     if args.db:
         return "--db replays what others stored in the shared database since"
     if args.model:
-        return "a model target's checks run the model itself (its timing included)"
+        return "a model target may read weights and data files, which are not modules"
     if args.repro:
         return "--repro writes its scripts on a failing run"
     if args.json:

@@ -165,8 +165,10 @@ def main() -> None:
         f"the hook, unchanged since its green run (--cache): {best[cached]:.2f} s = "
         f"{skipped:.2f}x import torch ({verdict(skipped)})\n"
         f"the hook's full run (uncached, --no-cache): {best[uncached]:.2f} s = {full:.2f}x "
-        f"import torch ({verdict(full)}); its floor, torch and the first meta-device mask "
-        f"in one process, is already {floor:.2f}x"
+        f"import torch ({verdict(full)}); with the second core taken by another job its two "
+        f"processes share one and it costs about their CPU ({cpu[uncached] / base_cpu:.2f}x)\n"
+        f"what one of its processes must do in turn, import torch then build a first mask on "
+        f"the meta device: {floor:.2f}x, already past the bar"
     )
     print(
         f"bar {BAR}x: "

@@ -83,3 +83,27 @@ def test_replies_reach_their_requests_in_any_order_of_asking():
         assert isinstance(helper.ask({"source": "no_such_module_xyz", "case": case, "n": 1}), str)
     finally:
         helper.stop()
+
+
+def test_a_helper_is_ended_at_once_when_nothing_is_left_to_answer():
+    """Its interpreter's teardown would only hold up verify's exit; one still answering is
+    waited for."""
+    case = {
+        "chunk_size_min": 1,
+        "chunk_size_max": 9,
+        "context_sec_min": 0.0,
+        "context_sec_max": 3.0,
+        "timestep_duration_sec": 0.08,
+        "chunkwise_prob": 1.0,
+        "left_constrain_prob": 1.0,
+        "seed": 0,
+    }
+    request = {"source": "chunkattn", "case": case, "n": 2}
+    answered = Helper()
+    assert len(answered.ask(request)) == 2
+    answered.stop()
+    assert answered.process.returncode < 0  # killed: every reply had been read
+    pending = Helper()
+    pending.submit(request)
+    pending.stop()
+    assert pending.process.returncode == 0  # it answered, read the end of its input, and exited

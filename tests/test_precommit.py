@@ -19,6 +19,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHUNKATTN_", "PYTEST_"))}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    env["CHUNKATTN_CACHE_DIR"] = str(tmp_path / "chunkattn-cache")  # the hook's green runs
     env.update(
         GIT_AUTHOR_NAME="t",
         GIT_AUTHOR_EMAIL="t@example.com",
@@ -94,3 +95,14 @@ def test_readme_snippet_runs_in_a_fresh_repository(tmp_path: Path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "chunkattn verify" in run.stdout and "Passed" in run.stdout
+    # the next commit leaves the chunking code alone: the hook skips the checks, and says so
+    again = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--verbose"],
+        cwd=repo,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "skipped (cached)" in again.stdout and "--no-cache" in again.stdout

@@ -73,6 +73,14 @@ DOCTOR_MODEL = o.MODEL.with_(
 )
 PATCHES = Option(("--patches",), "patches", "stream length in patches", int, 256)
 CHECK = Option(("check",), "check", "a check's name, as verify lists it")
+CACHE = Option(
+    ("--cache",),
+    "cache",
+    "skip the run if the same command passed and nothing it read has changed since (the "
+    "pre-commit hook's way; precommit, ci and seeds profiles only); --no-cache: always run",
+    default=False,
+    extra=(("action", argparse.BooleanOptionalAction),),
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,12 @@ class Command:
 
 
 def _verify(args: argparse.Namespace) -> ExitCode:
+    from chunkattn._internal.commands.cached import cached_verify
+
+    return cached_verify(args, _run_verify)
+
+
+def _run_verify(args: argparse.Namespace) -> ExitCode:
     from chunkattn._internal.commands.verify import main as verify
 
     return verify(args)
@@ -103,7 +117,7 @@ def _commands() -> tuple[Command, ...]:
         Command(
             "verify",
             "run every check that applies and report",
-            (o.CONFIG, *run_options, o.PROFILE, o.SEEDS, o.SELECT, JSON, o.DB, REPRO),
+            (o.CONFIG, *run_options, o.PROFILE, o.SEEDS, o.SELECT, JSON, o.DB, REPRO, CACHE),
             _verify,
         ),
         Command(

@@ -85,9 +85,11 @@ class Helper:
         return self.reply(self.submit(request))
 
     def stop(self) -> None:
-        """End the process: at once if it was never asked anything (it may still be importing
-        what it was to preload), else once it has answered."""
-        if self.alive() and not self._sent:
+        """End the process: at once if it has nothing left to answer (never asked anything, it
+        may still be importing what it was to preload; or every reply read: its interpreter's
+        own teardown, a few tenths of a second with torch loaded, would only delay this
+        process's exit), else once it has answered."""
+        if self.alive() and self._read == self._sent:
             self.process.kill()
             self.process.wait()
         elif self.alive():

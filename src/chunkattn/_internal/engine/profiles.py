@@ -12,9 +12,9 @@ use no database at all.
 
 from __future__ import annotations
 
-import os
-
 from hypothesis import HealthCheck, Phase, settings
+
+from chunkattn._internal.engine.profile_names import active_profile_name
 
 __all__ = ["PROFILES", "active_profile_name", "profile_settings"]
 
@@ -43,13 +43,3 @@ def profile_settings(name: str) -> settings:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     return settings(settings.get_profile("default"), **{**_COMMON, **PROFILES[name]})
-
-
-def active_profile_name(explicit: str | None = None) -> str:
-    """``explicit``, else ``CHUNKATTN_PROFILE``, else ``ci`` when ``CI`` is set, else ``dev``."""
-    name = (
-        explicit or os.environ.get("CHUNKATTN_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-    )
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
-    return name

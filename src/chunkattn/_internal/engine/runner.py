@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -30,8 +31,10 @@ from chunkattn._internal.engine.registry import Case, Check, CheckContext
 from chunkattn._internal.engine.results import CheckResult, Status, all_ok
 
 __all__ = [
+    "SHRINK_BUDGET",
     "BudgetSpent",
     "Outcome",
+    "compile_seconds",
     "database_key",
     "identifier",
     "precision_skip",
@@ -42,6 +45,11 @@ __all__ = [
 
 #: seconds a found failure may go on shrinking past the time budget before it is reported as is
 SHRINK_GRACE = 60.0
+#: seconds a check may spend shrinking a failure it found (from the first failing call) before
+#: the failure is reported as shrunk so far, with or without a time budget: the verdict is
+#: known at the first failure, and a target whose every shrink step is slow (a new input shape
+#: is a new ``torch.compile`` compilation) would otherwise keep ``verify`` silent for minutes
+SHRINK_BUDGET = 60.0
 
 
 class BudgetSpent(BaseException):  # noqa: N818 (reads as what happened)
@@ -161,7 +169,7 @@ def run_check(
     the exploration early, a pass with the examples run so far. When the shared database goes
     away the result says so (``lost``): the failure found before, or an ``error``.
     """
-    started = time.monotonic()
+    started, compiling = time.monotonic(), compile_seconds()
     found: list[CheckResult] = []  # a failure found before the database went away
     try:
         result = _run(check, ctx, profile, seeds, seed, stop_at, found)
@@ -169,9 +177,23 @@ def run_check(
         result = found[-1] if found else CheckResult(check.name, Status.ERROR, message=str(exc))
         result.lost = str(exc)
     result.seconds = round(time.monotonic() - started, 3)
+    result.compile_seconds = round(min(compile_seconds() - compiling, result.seconds), 3)
     if check.per_precision:
         result.precision = str(ctx.precision)
     return result
+
+
+def compile_seconds() -> float:
+    """Seconds this process has spent in ``torch.compile`` so far: the sum of torch's own
+    per-compilation timings (``torch._dynamo.utils.compilation_time_metrics``, the
+    ``_compile.compile_inner`` entries, which time Dynamo's tracing and the backend's
+    compilation, Inductor's code generation and C++ build included). 0.0 while nothing has
+    compiled; torch is never imported for it."""
+    utils = sys.modules.get("torch._dynamo.utils")
+    metrics = getattr(utils, "compilation_time_metrics", None)
+    if not isinstance(metrics, Mapping):
+        return 0.0
+    return float(sum(metrics.get("_compile.compile_inner", ())))
 
 
 def _run(
@@ -217,17 +239,25 @@ class _Exploration:
     calls: int = 0
     case: Case | None = None
     exc: BaseException | None = None
+    #: when the first failure was found (``time.monotonic()``); shrinking ends
+    #: :data:`SHRINK_BUDGET` seconds later
+    failed_at: float | None = None
 
     def __call__(self, case: Case) -> None:
+        now = time.monotonic()
         if self.stop_at is not None:
-            late = time.monotonic() - self.stop_at
+            late = now - self.stop_at
             if late > 0 and self.exc is None or late > SHRINK_GRACE:
                 raise BudgetSpent
+        if self.failed_at is not None and now - self.failed_at > SHRINK_BUDGET:
+            raise BudgetSpent
         self.calls += 1
         try:
             self.check.run(self.ctx, case)
         except (Exception, TargetTimeout) as exc:
             self.case, self.exc = case, exc
+            if self.failed_at is None:
+                self.failed_at = time.monotonic()
             raise
 
     def failure(self, note: str = "") -> CheckResult:

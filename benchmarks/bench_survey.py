@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -33,18 +34,24 @@ CHUNKATTN = [
 ]
 
 
-def timed(argv: list[str]) -> tuple[float, str]:
-    """Wall seconds of one process running ``argv``, and its stdout."""
+def timed(argv: list[str]) -> tuple[float, str, float]:
+    """Wall seconds of one process running ``argv``, its stdout, and the CPU seconds it and
+    its children (the survey's workers) used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, done.stdout
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, done.stdout, cpu
 
 
-def survey(workers: int) -> tuple[float, dict[str, dict[str, object]]]:
-    """Wall seconds of the model survey in ``workers`` processes, and each entry's verdicts."""
+def survey(workers: int) -> tuple[float, dict[str, dict[str, object]], float]:
+    """Wall seconds of the model survey in ``workers`` processes, each entry's verdicts, and
+    the CPU seconds it used."""
     argv = [*CHUNKATTN, "survey", "--kind", "model", "--profile", "ci", "--json"]
-    seconds, out = timed([*argv, "--workers", str(workers)])
-    return seconds, verdicts(json.loads(out))
+    seconds, out, cpu = timed([*argv, "--workers", str(workers)])
+    return seconds, verdicts(json.loads(out)), cpu
 
 
 def verdicts(entries: list[dict]) -> dict[str, dict[str, object]]:
@@ -70,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     torch_import = min(timed([sys.executable, "-c", "import torch"])[0] for _ in range(3))
     print(f"python -c 'import torch': {torch_import:.2f} s (best of 3)")
-    parallel, found = survey(args.workers)
+    parallel, found, cpu = survey(args.workers)
     held = parallel <= BAR
     print(
         f"survey --kind model --profile ci --workers {args.workers}: {parallel:.1f} s "
@@ -78,6 +85,8 @@ def main() -> None:
         f"{sum(v['ok'] is False for v in found.values())} failing; bar <= {BAR:g} s: "
         f"{'ok' if held else 'OVER'}"
     )
+    # on a machine others share, the CPU seconds say what the run cost whatever the load
+    print(f"  CPU: {cpu:.1f} s in all, {cpu / args.workers:.1f} s per worker")
     if args.save:
         with open(args.save, "w") as out:
             json.dump(found, out, indent=1)
@@ -86,14 +95,24 @@ def main() -> None:
         with open(args.expect) as kept:
             expected, what = json.load(kept), args.expect
     elif not args.no_sequential:
-        sequential, expected = survey(1)
+        sequential, expected, cpu = survey(1)
         what = "--workers 1"
-        print(f"survey ... --workers 1: {sequential:.1f} s ({sequential / parallel:.2f}x)")
+        print(
+            f"survey ... --workers 1: {sequential:.1f} s ({sequential / parallel:.2f}x the "
+            f"parallel run), CPU {cpu:.1f} s"
+        )
     if expected is not None:
         differ = sorted(
             name for name in set(found) | set(expected) if found.get(name) != expected.get(name)
         )
         print(f"verdicts equal to {what}'s: {'yes' if not differ else 'NO: ' + ', '.join(differ)}")
+        for name in differ:
+            mine, theirs = found.get(name, {}), expected.get(name, {})
+            print(f"  {name}: ok {mine.get('ok')} vs {theirs.get('ok')}")
+            for check in sorted(set(mine.get("checks", {})) | set(theirs.get("checks", {}))):
+                a, b = mine.get("checks", {}).get(check), theirs.get("checks", {}).get(check)
+                if a != b:
+                    print(f"    {check}: {a} vs {b}")
         held &= not differ
     print("bar held" if held else "bar NOT held")
 

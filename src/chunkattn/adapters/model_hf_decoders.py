@@ -212,9 +212,10 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
 
 
 #: rows and tokens a ``flex_attention`` forward's batch is padded up to (multiples of): one
-#: compiled kernel serves every batch the checks draw (at most 5 rows of at most 128 tokens)
+#: compiled kernel serves every batch the checks draw on these decoders (at most 5 rows; at most
+#: 256 tokens: ``model.receptive_field`` feeds 64 chunks of up to 4 tokens)
 FLEX_ROWS = 8
-FLEX_TOKENS = 128
+FLEX_TOKENS = 256
 
 
 def bucketed(run: Any) -> Any:
@@ -223,14 +224,15 @@ def bucketed(run: Any) -> Any:
 
     transformers compiles ``flex_attention`` and ``create_block_mask`` (``torch.compile``), and
     a compiled kernel is specialised to its input's shape: every new batch shape was a new
-    Inductor compilation (seconds each, minutes for one shrinking failure). Padded, every batch
-    the checks draw has one shape, so the kernel compiled for it is reused. The padding changes
-    nothing the checks compare: padded tokens are masked by the ``attention_mask`` the lengths
-    make (what ``model.padding_invariance`` checks the model does), padded rows have length 0,
-    and the decoders are causal, so no valid token reads a padded one; 128 tokens is
-    ``flex_attention``'s default block, so a batch of up to 128 tokens is one block whether
-    padded or not. The stream (a ``DynamicCache`` fed piece by piece) is not padded: a padded
-    piece would enter the cache."""
+    Inductor compilation (seconds to a minute each, so minutes for one shrinking failure).
+    Padded, every batch the checks draw has one shape, and the kernel compiled for it (once per
+    process and geometry) is reused. The padding changes nothing the checks compare: padded
+    tokens are masked by the ``attention_mask`` the lengths make (what
+    ``model.padding_invariance`` checks a model does), padded rows have length 0, and the
+    decoders are causal, so no valid token reads a padded one. The kernel still works through
+    ``flex_attention``'s blocks of 128 tokens, partly filled, full and empty ones. The stream
+    (a ``DynamicCache`` fed piece by piece) is not padded: a padded piece would enter the
+    cache (see :class:`CacheStream`)."""
     import torch
 
     def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

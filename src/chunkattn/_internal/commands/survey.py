@@ -27,7 +27,13 @@ from typing import Any
 from chunkattn._internal.commands.render import json_safe, name_matches, progress_bar
 from chunkattn._internal.engine.results import ExitCode, Status
 
-__all__ = ["run_survey", "survey_adapter"]
+__all__ = ["SHRINK_CALLS", "run_survey", "survey_adapter"]
+
+#: calls a failing check of the survey may make shrinking its counterexample, after the first
+#: failing one: shrinking the field's failures was most of the survey's time, and a cap (not
+#: a time) keeps each counterexample the same on every machine. Hypothesis makes its largest
+#: reductions first; a failure cut short says so in its message. ``verify`` has no such cap.
+SHRINK_CALLS = 40
 
 
 def survey_adapter(
@@ -81,7 +87,13 @@ def survey_adapter(
     seeds = load_seeds() if seeds is None else seeds
     checks = [check for name, check in CHECKS.items() if name_matches(name, select)]
     outcome = run_checks(
-        checks, ctx, settings, seeds, on_check=on_check, precisions=precisions or target.precisions
+        checks,
+        ctx,
+        settings,
+        seeds,
+        on_check=on_check,
+        precisions=precisions or target.precisions,
+        shrink_calls=SHRINK_CALLS,
     )
     entry["ok"] = outcome.ok
     entry["checks"] = [json_safe(r.as_dict()) for r in outcome.results]

@@ -1,9 +1,8 @@
-"""Model targets whose forward runs under ``torch.compile``, beside their eager twins: the
-suite's correct encoder and its seeded bug without key padding (``tests/models``), for the
-tests that a compiled target gets its eager twin's verdict and that its compile time is
-reported apart. Dynamo compiles for real (and torch counts it) with the ``eager`` backend, so
-no C++ build makes the tests slow; ``dynamic=False``: one compilation per input shape, as
-Inductor's flex kernels are."""
+"""A model target whose forward runs under ``torch.compile``, beside its eager twin: the
+suite's seeded bug without key padding (``tests/models``), for the test that a compiled target
+gets its eager twin's verdict and that its compile time is reported apart. Dynamo compiles for
+real (and torch counts it) with the ``eager`` backend, so no C++ build makes the test slow;
+``dynamic=False``: one compilation per input shape, as Inductor's flex kernels are."""
 
 from __future__ import annotations
 
@@ -23,19 +22,11 @@ def _compiled(module: str, seed: int) -> SimpleNamespace:
     return target
 
 
-def correct_compiled(seed: int = 0) -> SimpleNamespace:
-    """``tests/models/correct_relative.py`` with its forward compiled."""
-    return _compiled("correct_relative", seed)
-
-
-def correct_eager(seed: int = 0) -> SimpleNamespace:
-    return import_target_module(str(MODELS / "correct_relative.py")).make_model(seed)
-
-
 def no_key_padding_compiled(seed: int = 0) -> SimpleNamespace:
     """``tests/models/bug_no_key_padding.py`` with its forward compiled."""
     return _compiled("bug_no_key_padding", seed)
 
 
 def no_key_padding_eager(seed: int = 0) -> SimpleNamespace:
+    """``tests/models/bug_no_key_padding.py`` as it is."""
     return import_target_module(str(MODELS / "bug_no_key_padding.py")).make_model(seed)

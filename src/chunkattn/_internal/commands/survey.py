@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cache
+from dataclasses import dataclass
 from typing import Any
 
 from chunkattn._internal.commands.render import json_safe, name_matches, progress_bar
@@ -209,7 +209,9 @@ def _survey_all(
     # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
     torch.set_num_threads(1)
     if workers > 1 and len(names) > 1:
-        return _survey_in_workers(names, workers, progress, (profile, select, timeout, precisions))
+        return _survey_in_workers(
+            names, workers, progress, _How(profile, select, timeout, precisions)
+        )
     config, seeds = _inputs()
     bar = progress_bar("survey", 52, disable=not progress)
     entries = []
@@ -236,29 +238,37 @@ def _survey_all(
     return entries
 
 
-@cache
 def _inputs() -> tuple[Any, dict[str, Any]]:
-    """The default config and the shipped regression seeds, loaded once per process."""
+    """The default config and the regression seeds, as ``verify`` loads them."""
     from chunkattn._internal.contract.loader import load_config
     from chunkattn._internal.engine.seeds import load_seeds
 
     return load_config(), load_seeds()
 
 
-def _survey_group(names: list[str], how: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """The entries of ``names``, one after the other in this (worker) process; ``how`` is
-    ``(profile, select, timeout, precisions)``."""
-    profile, select, timeout, precisions = how
+@dataclass(frozen=True)
+class _How:
+    """How each entry is surveyed, as a worker task is given it (plain values: it is pickled
+    where workers are spawned rather than forked)."""
+
+    profile: str
+    select: str | None
+    timeout: float | None
+    precisions: Any
+
+
+def _survey_group(names: list[str], how: _How) -> list[dict[str, Any]]:
+    """The entries of ``names``, one after the other in this (worker) process."""
     config, seeds = _inputs()
     return [
         survey_adapter(
             name,
-            profile=profile,
-            select=select,
+            profile=how.profile,
+            select=how.select,
             seeds=seeds,
             config=config,
-            timeout=timeout,
-            precisions=precisions,
+            timeout=how.timeout,
+            precisions=how.precisions,
         )
         for name in names
     ]
@@ -281,7 +291,7 @@ def _groups(names: list[str]) -> list[list[str]]:
 
 
 def _survey_in_workers(
-    names: list[str], workers: int, progress: bool, how: tuple[Any, ...]
+    names: list[str], workers: int, progress: bool, how: _How
 ) -> list[dict[str, Any]]:
     """Each adapter's entry, surveyed in ``workers`` processes, returned in ``names``' order."""
     from concurrent.futures import as_completed

@@ -30,9 +30,11 @@ from chunkattn._internal.engine.results import ExitCode, Status
 __all__ = ["SHRINK_CALLS", "run_survey", "survey_adapter"]
 
 #: calls a failing check of the survey may make shrinking its counterexample, after the first
-#: failing one: shrinking the field's failures was most of the survey's time, and a cap (not
-#: a time) keeps each counterexample the same on every machine. Hypothesis makes its largest
-#: reductions first; a failure cut short says so in its message. ``verify`` has no such cap.
+#: failing one: shrinking the field's failures was most of the survey's time. A cap of calls,
+#: not of seconds, so a machine's speed or load does not decide how far a failure is shrunk
+#: (the shrinker's path is not always the same from run to run, so the last steps, a noise
+#: seed say, may differ). Hypothesis makes its largest reductions first; a failure cut short
+#: says so in its message. ``verify`` has no such cap.
 SHRINK_CALLS = 40
 
 

@@ -175,7 +175,7 @@ def run_check(
     away the result says so (``lost``): the failure found before, or an ``error``.
     A found failure is shrunk for at most :data:`SHRINK_BUDGET` seconds and, with
     ``shrink_calls``, at most that many calls after the first failing one: a cap that, unlike
-    a time, gives the same counterexample on every machine under a derandomized profile.
+    a time, does not let a machine's speed or load decide how far a failure is shrunk.
     """
     started, compiling = time.monotonic(), compile_seconds()
     found: list[CheckResult] = []  # a failure found before the database went away

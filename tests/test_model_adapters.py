@@ -15,6 +15,7 @@ import torch
 from chunkattn import adapters
 from chunkattn._internal.commands import cli
 from chunkattn._internal.commands.survey import run_survey, survey_adapter
+from chunkattn._internal.engine.seeds import add_seed
 from chunkattn._internal.engine.target import import_target_module
 
 HERE = Path(__file__).parent / "model_adapters"
@@ -192,6 +193,84 @@ def test_survey_model_entry_has_the_verdict_of_verify(capsys):
     ran = {c["name"]: c["status"] for c in entry["checks"] if c["status"] != "skip"}
     assert ran == {c["name"]: c["status"] for c in report["checks"] if c["status"] != "skip"}
     assert set(ran) == {"stream.equivalence", "stream.latency", "stream.bounded_state"}
+
+
+def test_a_compiled_target_has_its_eager_twins_verdict_with_its_compile_time_apart(
+    tmp_path, capsys
+):
+    """Replayed on one case (a padded batch with an empty row), a model whose forward is
+    ``torch.compile``d fails ``model.padding_invariance`` as its eager twin does (the seeded
+    bug without key padding, ``tests/models``), and verify's JSON gives the seconds torch spent
+    compiling apart, as part of the check's seconds (none for the eager twin)."""
+    seeds = tmp_path / "seeds.yaml"
+    add_seed(
+        seeds, "model.padding_invariance", {"seed": 0, "noise": 0, "lengths": [3, 0, 1], "pad": 2}
+    )
+    verdicts, compiling = {}, {}
+    for twin in ("compiled", "eager"):
+        argv = ["verify", "--model", f"{HERE / 'compiled.py'}:no_key_padding_{twin}"]
+        argv += ["--profile", "seeds"]
+        status = cli.main(
+            [*argv, "--seeds", str(seeds), "-k", "model.padding_invariance", "--json"]
+        )
+        (check,) = [
+            c for c in json.loads(capsys.readouterr().out)["checks"] if c["status"] != "skip"
+        ]
+        verdicts[twin] = (status, check["status"], check["counterexample"])
+        compiling[twin] = (check["compile_seconds"], check["seconds"])
+    assert verdicts["compiled"] == verdicts["eager"]
+    assert verdicts["eager"][:2] == (1, "fail")
+    assert 0 < compiling["compiled"][0] <= compiling["compiled"][1]
+    assert compiling["eager"][0] == 0.0
+
+
+def test_flex_batches_padded_to_the_bucket_give_the_same_outputs():
+    """The flex decoders pad every batch to one compiled shape (``bucketed``): on the same
+    model (un-compiled here, sdpa), the padded batch's outputs at the rows' valid tokens are the
+    unpadded ones, empty rows and rows of one token included."""
+    name = "model_hf_decoders:llama4_chunked_sdpa"
+    _factory(name)
+    decoders = adapters.load(name)
+    model = decoders.build("llama4_chunked", "sdpa", seed=3)
+    padded = decoders.bucketed(model.forward)
+    g = torch.Generator().manual_seed(0)
+    for lengths in ([1], [0, 1], [5, 0, 2], [40, 17, 1, 0, 9], [260, 3]):
+        x = torch.randn(len(lengths), max(lengths), decoders.HIDDEN, generator=g)
+        lengths = torch.tensor(lengths)
+        want, got = model.forward(x, lengths), padded(x, lengths)
+        assert got.shape == want.shape
+        valid = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+        assert torch.allclose(got[valid], want[valid], atol=1e-5), lengths.tolist()
+
+
+def test_survey_in_two_workers_gives_the_entries_of_one(capsys):
+    """``survey --workers 2`` surveys each entry whole in a worker process and returns the
+    entries in the survey's order: the same JSON as one process gives, but for the times."""
+    names = [
+        "model_local_attention:attention_causal",
+        f"{HERE / 'missing_library.py'}:make_model",
+        "model_local_attention:attention",
+        "model_hf_decoders:mistral_sdpa",
+    ]
+    for name in names[::2]:
+        _factory(name)
+    runs = []
+    for workers in (1, 2):
+        status = run_survey(
+            True, "precommit", adapters=names, select="model.finite", workers=workers
+        )
+        runs.append((status, _timeless(json.loads(capsys.readouterr().out))))
+    assert runs[0] == runs[1] and [e["adapter"] for e in runs[1][1]] == names
+    assert runs[1][0] == 0 and [e["ok"] for e in runs[1][1]] == [True, None, True, True]
+
+
+def _timeless(entries: list[dict]) -> list[dict]:
+    """Survey entries without their checks' wall and compile times."""
+    drop = ("seconds", "compile_seconds")
+    return [
+        {**e, "checks": [{k: v for k, v in c.items() if k not in drop} for c in e["checks"]]}
+        for e in entries
+    ]
 
 
 def test_survey_skips_a_model_whose_library_is_missing():

@@ -230,3 +230,17 @@ def test_a_targets_own_stored_failure_is_replayed_past_the_cap(tmp_path):
     assert own not in stored_cases(database, "mask.left_span")
     replayed = stored_cases(database, "mask.left_span", "mine")
     assert replayed[0] == own and len(replayed) == MAX_REPLAYS
+
+
+def test_shrinking_stops_at_its_cap_and_says_so():
+    """A failure is shrunk for at most ``shrink_calls`` calls after the first failing one (the
+    survey's cap): the verdict is the uncapped run's, and the message says it was cut short."""
+    from chunkattn.testing import CHECKS, CheckContext, load_target, profile_settings, run_check
+
+    ctx = CheckContext(load_target(str(BUG)))
+    check, profile = CHECKS["mask.left_span"], profile_settings("ci")
+    full = run_check(check, ctx, profile)
+    capped = run_check(check, ctx, profile, shrink_calls=2)
+    assert full.status == capped.status == "fail"
+    assert "cut short" not in full.message and full.examples > capped.examples
+    assert capped.message.endswith("(shrinking cut short after 2 calls)")

@@ -133,12 +133,20 @@ def _model_class(family: str) -> Any:
 
 
 class CacheStream:
-    """The library's ``DynamicCache`` as a stream: each fed piece is one cached forward."""
+    """The library's ``DynamicCache`` as a stream: each fed piece is one cached forward.
 
-    def __init__(self, model: Any, config: Any) -> None:
+    ``eager``: run the forward with ``torch.compile`` off (``torch.compiler.set_stance
+    ("force_eager")``), for ``flex_attention``: a piece of ``n`` tokens against a cache of ``k``
+    is a new shape at nearly every feed, which compiled would be one Inductor compilation per
+    feed (and torch 2.13's CPU Inductor fails to build the flex kernel for some of those shapes,
+    ``CppCompileError``). Un-compiled, ``flex_attention`` evaluates the same ``mask_mod`` that
+    transformers builds for the compiled kernel, over every query and key."""
+
+    def __init__(self, model: Any, config: Any, eager: bool = False) -> None:
         from transformers import DynamicCache
 
         self.model, self.cache, self.position = model, DynamicCache(config=config), 0
+        self.eager = eager
 
     def feed(self, frames: Any) -> Any:
         import torch
@@ -147,7 +155,8 @@ class CacheStream:
         if n == 0:
             return torch.zeros(0, HIDDEN)
         positions = torch.arange(self.position, self.position + n)[None]
-        with torch.no_grad():
+        stance = torch.compiler.set_stance("force_eager" if self.eager else "default")
+        with torch.no_grad(), stance:
             out = self.model(
                 inputs_embeds=frames[None].to(torch.float32),
                 cache=self.cache,
@@ -183,7 +192,7 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
         return model(inputs_embeds=x, attention_mask=mask).last_hidden_state
 
     within = "causal" if "chunked" in geo.layers and geo.size > 1 else "full"
-    trained = trained_as(model, run)
+    trained = trained_as(model, bucketed(run) if implementation == "flex_attention" else run)
     if implementation == "flex_attention":
         # torch 2.13's CPU flex_attention has no backward (NotImplementedError): eval only, so
         # no module is offered and the training checks say why they do not run
@@ -198,8 +207,45 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
         within_chunk=within,
         left_reach=0,
         lookahead_frames=0,
-        stream=lambda: CacheStream(model, config),
+        stream=lambda: CacheStream(model, config, eager=implementation == "flex_attention"),
     )
+
+
+#: rows and tokens a ``flex_attention`` forward's batch is padded up to (multiples of): one
+#: compiled kernel serves every batch the checks draw on these decoders (at most 5 rows; at most
+#: 256 tokens: ``model.receptive_field`` feeds 64 chunks of up to 4 tokens)
+FLEX_ROWS = 8
+FLEX_TOKENS = 256
+
+
+def bucketed(run: Any) -> Any:
+    """``run(x, lengths)`` on the batch padded to :data:`FLEX_ROWS` rows and
+    :data:`FLEX_TOKENS` tokens (multiples of), cut back to the batch's own rows and tokens.
+
+    transformers compiles ``flex_attention`` and ``create_block_mask`` (``torch.compile``), and
+    a compiled kernel is specialised to its input's shape: every new batch shape was a new
+    Inductor compilation (seconds to a minute each, so minutes for one shrinking failure).
+    Padded, every batch the checks draw has one shape, and the kernel compiled for it (once per
+    process and geometry) is reused. The padding changes nothing the checks compare: padded
+    tokens are masked by the ``attention_mask`` the lengths make (what
+    ``model.padding_invariance`` checks a model does), padded rows have length 0, and the
+    decoders are causal, so no valid token reads a padded one. The kernel still works through
+    ``flex_attention``'s blocks of 128 tokens, partly filled, full and empty ones. The stream
+    (a ``DynamicCache`` fed piece by piece) is not padded: a padded piece would enter the
+    cache (see :class:`CacheStream`)."""
+    import torch
+
+    def forward(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        rows, frames = x.shape[0], x.shape[1]
+        to_rows = -(-max(rows, 1) // FLEX_ROWS) * FLEX_ROWS
+        to_frames = -(-max(frames, 1) // FLEX_TOKENS) * FLEX_TOKENS
+        padded = x.new_zeros((to_rows, to_frames, *x.shape[2:]))
+        padded[:rows, :frames] = x
+        padded_lengths = lengths.new_zeros(to_rows)
+        padded_lengths[:rows] = lengths
+        return run(padded, padded_lengths)[:rows, :frames]
+
+    return forward
 
 
 def _seeded_model(family: str, config: Any, implementation: str, seed: int) -> Any:

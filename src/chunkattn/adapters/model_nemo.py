@@ -55,6 +55,9 @@ from chunkattn.adapters._models import seeded, trained_as
 
 LIBRARY = "nemo"
 KIND = "model"
+#: ``chunkattn survey --workers N`` surveys these entries in one worker process: importing NeMo
+#: (about 13 s) is most of what they cost, and is then paid once
+SURVEY_TOGETHER = True
 _LIB = Library("nemo-toolkit", "nemo.collections.asr.modules.conformer_encoder")
 available, version = _LIB.available, _LIB.version
 

@@ -138,6 +138,11 @@ def _commands() -> tuple[Command, ...]:
                 o.TIMEOUT,
                 REPRO,
                 o.PRECISION,
+                WORKERS.with_(
+                    help="worker processes, each surveying whole entries (default: the cores "
+                    "this process may use; 1: every entry in this process, in order)",
+                    default=o.cores(),
+                ),
             ),
             _survey,
         ),
@@ -242,6 +247,7 @@ def _survey(args: argparse.Namespace) -> ExitCode:
         library=args.library,
         repro=args.repro,
         precisions=args.precision,
+        workers=args.workers,
     )
 
 

@@ -46,7 +46,7 @@ from chunkattn._internal.engine.runner import run_check
 from chunkattn._internal.engine.seeds import add_seed, format_seeds
 from chunkattn._internal.engine.target import load_target
 
-__all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database"]
+__all__ = ["Campaign", "explore_slice", "run_fuzz", "seeds_from_database", "worker_pool"]
 
 #: examples one slice asks Hypothesis for, and the most seconds it may take
 SLICE_EXAMPLES = 200
@@ -164,6 +164,15 @@ def _start_method() -> str:
     # on Linux, fork shares the parent's imported torch and target (no second import per
     # worker); elsewhere fork is unsafe with torch
     return "fork" if sys.platform == "linux" else "spawn"
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The pool of ``workers`` processes that ``fuzz`` (and ``survey``) run their work in:
+    forked on Linux, so each shares what the parent imported (torch above all), and deaf to
+    Ctrl-C, which the parent handles. The processes start with the first task submitted:
+    submit before starting any thread (a live display) in the parent."""
+    context = multiprocessing.get_context(_start_method())
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start)
 
 
 @dataclass
@@ -292,11 +301,8 @@ def run_fuzz(
 def _drive(schedule: _Schedule, err: Console) -> bool:
     """Keep the pool fed with slices until the budget is spent or nothing is open; print each
     failure as it is found and the live table. True if interrupted (Ctrl-C)."""
-    context = multiprocessing.get_context(_start_method())
     try:
-        with ProcessPoolExecutor(
-            schedule.workers, mp_context=context, initializer=_worker_start
-        ) as pool:
+        with worker_pool(schedule.workers) as pool:
             # the workers start (fork) here, before the live display and its thread exist
             while schedule.submit(pool):
                 pass

@@ -205,6 +205,8 @@ def result_line(
     )
     if status != Status.SKIP and seconds:
         line += f" {result.seconds:>6.2f} s"
+        if result.compile_seconds:  # of which torch.compile's, apart: a cost of the target's
+            line += f" ({result.compile_seconds:.2f} s compiling)"
     if status in (Status.FAIL, Status.ERROR):
         line += f"  counterexample: {result.counterexample}  {result.message}"
         if status == Status.FAIL:

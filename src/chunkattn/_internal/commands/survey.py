@@ -8,18 +8,34 @@ factory ``chunkattn.adapters.MODULE:FACTORY`` as ``chunkattn verify --model TARG
 two always give the same verdict. A model that cannot be built or run is that entry's error. One row per adapter (library, version, variant and
 mapping, checks passed / failed / skipped), then each failure with its shrunk counterexample.
 Exit 1 if any adapter failed, 0 otherwise.
+
+With ``workers`` above 1 the entries are surveyed in that many worker processes (the pool
+``chunkattn fuzz`` runs in, forked after torch is imported), each entry whole in one process,
+as the same :func:`survey_adapter` call the sequential survey makes; the entries come back in
+the survey's order, so the table and the JSON are the same as with one worker. The entries of a
+module that declares ``SURVEY_TOGETHER = True`` (NeMo's: importing NeMo is most of what they
+cost) go to one worker together, so the library is imported once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chunkattn._internal.commands.render import json_safe, name_matches, progress_bar
 from chunkattn._internal.engine.results import ExitCode, Status
 
-__all__ = ["run_survey", "survey_adapter"]
+__all__ = ["SHRINK_CALLS", "run_survey", "survey_adapter"]
+
+#: calls a failing check of the survey may make shrinking its counterexample, after the first
+#: failing one: shrinking the field's failures was most of the survey's time. A cap of calls,
+#: not of seconds, so a machine's speed or load does not decide how far a failure is shrunk
+#: (the shrinker's path is not always the same from run to run, so the last steps, a noise
+#: seed say, may differ). Hypothesis makes its largest reductions first; a failure cut short
+#: says so in its message. ``verify`` has no such cap.
+SHRINK_CALLS = 40
 
 
 def survey_adapter(
@@ -73,7 +89,13 @@ def survey_adapter(
     seeds = load_seeds() if seeds is None else seeds
     checks = [check for name, check in CHECKS.items() if name_matches(name, select)]
     outcome = run_checks(
-        checks, ctx, settings, seeds, on_check=on_check, precisions=precisions or target.precisions
+        checks,
+        ctx,
+        settings,
+        seeds,
+        on_check=on_check,
+        precisions=precisions or target.precisions,
+        shrink_calls=SHRINK_CALLS,
     )
     entry["ok"] = outcome.ok
     entry["checks"] = [json_safe(r.as_dict()) for r in outcome.results]
@@ -117,6 +139,7 @@ def run_survey(
     library: str | None = None,
     repro: str | None = None,
     precisions: Any = None,
+    workers: int = 1,
 ) -> ExitCode:
     """Run the survey and print it (a table, or with ``as_json`` a JSON list of entries as
     :func:`survey_adapter` makes them). Returns the exit status: 1 if any adapter failed.
@@ -125,7 +148,8 @@ def run_survey(
     matches (substring or glob, as ``verify -k``); ``timeout``: seconds per call into a target;
     ``kind``: ``"mask"`` or ``"model"`` adapters only (default both); ``library``: only the
     entries of that library (its name as the survey prints it); ``repro``: a directory to write
-    a reproduction script per failing check to (:mod:`chunkattn.adapters.repro`).
+    a reproduction script per failing check to (:mod:`chunkattn.adapters.repro`);
+    ``workers``: processes to survey the entries in (1: this one, in order).
     """
     names = _adapters_to_survey(profile, adapters, select, kind)
     if library is not None:
@@ -133,7 +157,13 @@ def run_survey(
 
         names = library_entries(names, library)
     entries = _survey_all(
-        names, profile, select, timeout, progress=not as_json, precisions=precisions
+        names,
+        profile,
+        select,
+        timeout,
+        progress=not as_json,
+        precisions=precisions,
+        workers=workers,
     )
     failed = any(e["ok"] is False for e in entries)
     if repro is not None:
@@ -173,16 +203,18 @@ def _survey_all(
     timeout: float | None,
     progress: bool,
     precisions: Any = None,
+    workers: int = 1,
 ) -> list[dict[str, Any]]:
-    """Each adapter's entry, in order, under one progress bar."""
+    """Each adapter's entry, in order, under one progress bar (in ``workers`` processes)."""
     import torch
-
-    from chunkattn._internal.contract.loader import load_config
-    from chunkattn._internal.engine.seeds import load_seeds
 
     # the checks make many tiny calls: one intra-op thread is fastest (as chunkattn verify)
     torch.set_num_threads(1)
-    config, seeds = load_config(), load_seeds()
+    if workers > 1 and len(names) > 1:
+        return _survey_in_workers(
+            names, workers, progress, _How(profile, select, timeout, precisions)
+        )
+    config, seeds = _inputs()
     bar = progress_bar("survey", 52, disable=not progress)
     entries = []
     with bar:
@@ -206,6 +238,81 @@ def _survey_all(
             )
             bar.advance(task)
     return entries
+
+
+def _inputs() -> tuple[Any, dict[str, Any]]:
+    """The default config and the regression seeds, as ``verify`` loads them."""
+    from chunkattn._internal.contract.loader import load_config
+    from chunkattn._internal.engine.seeds import load_seeds
+
+    return load_config(), load_seeds()
+
+
+@dataclass(frozen=True)
+class _How:
+    """How each entry is surveyed, as a worker task is given it (plain values: it is pickled
+    where workers are spawned rather than forked)."""
+
+    profile: str
+    select: str | None
+    timeout: float | None
+    precisions: Any
+
+
+def _survey_group(names: list[str], how: _How) -> list[dict[str, Any]]:
+    """The entries of ``names``, one after the other in this (worker) process."""
+    config, seeds = _inputs()
+    return [
+        survey_adapter(
+            name,
+            profile=how.profile,
+            select=how.select,
+            seeds=seeds,
+            config=config,
+            timeout=how.timeout,
+            precisions=how.precisions,
+        )
+        for name in names
+    ]
+
+
+def _groups(names: list[str]) -> list[list[str]]:
+    """What each worker task surveys: one entry, or every entry of a module that declares
+    ``SURVEY_TOGETHER`` (first: those tasks are the long ones, so they start first)."""
+    from chunkattn import adapters
+
+    together: dict[str, list[str]] = {}
+    alone: list[list[str]] = []
+    for name in names:
+        module = adapters.load(name)
+        if getattr(module, "SURVEY_TOGETHER", False):
+            together.setdefault(module.__name__, []).append(name)
+        else:
+            alone.append([name])
+    return [*together.values(), *alone]
+
+
+def _survey_in_workers(
+    names: list[str], workers: int, progress: bool, how: _How
+) -> list[dict[str, Any]]:
+    """Each adapter's entry, surveyed in ``workers`` processes, returned in ``names``' order."""
+    from concurrent.futures import as_completed
+
+    from chunkattn._internal.commands.fuzz import worker_pool
+
+    found: dict[str, dict[str, Any]] = {}
+    with worker_pool(workers) as pool:
+        # the workers fork at the first submit: before the progress bar's thread exists
+        tasks = {pool.submit(_survey_group, group, how): group for group in _groups(names)}
+        bar = progress_bar("survey", 52, disable=not progress)
+        with bar:
+            task = bar.add_task("", total=len(names))
+            for future in as_completed(tasks):
+                group = tasks[future]
+                for entry in future.result():
+                    found[entry["adapter"]] = entry
+                bar.update(task, description=group[-1], advance=len(group))
+    return [found[name] for name in names]
 
 
 def _render(entries: list[dict[str, Any]], profile: str) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "Option",
     "UsageError",
     "add_options",
+    "cores",
     "int_or_none",
     "positive_int",
     "seconds",
@@ -63,6 +64,15 @@ def seconds(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return value
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one, else the
+    machine's count): the default number of worker processes."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def positive_int(text: str) -> int:

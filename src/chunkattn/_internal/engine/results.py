@@ -60,6 +60,9 @@ class CheckResult:
     message: str = ""
     #: wall time of the check (replays and exploration), so a report shows where a run's time goes
     seconds: float = 0.0
+    #: of ``seconds``, the time torch spent compiling (``torch.compile``: Dynamo and Inductor,
+    #: as torch's own compile-time metrics count it) during the check; 0.0 when nothing compiled
+    compile_seconds: float = 0.0
     #: the shared example database went away during the check (one line saying so): the result
     #: is what was found before, a ``fail`` with its case, or an ``error`` when nothing was.
     #: Never part of :meth:`as_dict` (a report says it once, for the whole run).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -30,8 +31,10 @@ from chunkattn._internal.engine.registry import Case, Check, CheckContext
 from chunkattn._internal.engine.results import CheckResult, Status, all_ok
 
 __all__ = [
+    "SHRINK_BUDGET",
     "BudgetSpent",
     "Outcome",
+    "compile_seconds",
     "database_key",
     "identifier",
     "precision_skip",
@@ -42,6 +45,11 @@ __all__ = [
 
 #: seconds a found failure may go on shrinking past the time budget before it is reported as is
 SHRINK_GRACE = 60.0
+#: seconds a check may spend shrinking a failure it found (from the first failing call) before
+#: the failure is reported as shrunk so far, with or without a time budget: the verdict is
+#: known at the first failure, and a target whose every shrink step is slow (a new input shape
+#: is a new ``torch.compile`` compilation) would otherwise keep ``verify`` silent for minutes
+SHRINK_BUDGET = 60.0
 
 
 class BudgetSpent(BaseException):  # noqa: N818 (reads as what happened)
@@ -70,20 +78,24 @@ def run_checks(
     on_check: Callable[[str], None] | None = None,
     precisions: Iterable[Precision] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
+    shrink_calls: int | None = None,
 ) -> Outcome:
     """The one loop over selected checks that ``verify``, ``survey`` and ``doctor`` share: each
     check's seeds replayed, then explored; ``on_check(name)`` before each (a progress bar),
     ``on_result(result)`` as each finishes (``verify`` prints its line then, so a long run is
     never silent).
     A ``model.*`` or ``stream.*`` check runs once per precision of ``precisions`` (None: the
-    context's). A lost shared database ends the loop with what was found."""
+    context's). ``shrink_calls``: see :func:`run_check`. A lost shared database ends the loop
+    with what was found."""
     outcome = Outcome()
     for check, run_ctx in runs(checks, ctx, precisions):
         if on_check is not None:
             on_check(
                 check.name if not check.per_precision else f"{check.name} [{run_ctx.precision}]"
             )
-        result = run_check(check, run_ctx, profile, (seeds or {}).get(check.name, []))
+        result = run_check(
+            check, run_ctx, profile, (seeds or {}).get(check.name, []), shrink_calls=shrink_calls
+        )
         if result.lost is None or result.status is Status.FAIL:
             outcome.results.append(result)
             if on_result is not None:
@@ -157,6 +169,7 @@ def run_check(
     *,
     seed: int | None = None,
     stop_at: float | None = None,
+    shrink_calls: int | None = None,
 ) -> CheckResult:
     """Replay ``seeds`` (failing one is reported as a replayed case), then run the property.
 
@@ -165,18 +178,35 @@ def run_check(
     ``seed`` fixes Hypothesis's randomness; ``stop_at`` (a ``time.monotonic()`` instant) ends
     the exploration early, a pass with the examples run so far. When the shared database goes
     away the result says so (``lost``): the failure found before, or an ``error``.
+    A found failure is shrunk for at most :data:`SHRINK_BUDGET` seconds and, with
+    ``shrink_calls``, at most that many calls after the first failing one: a cap that, unlike
+    a time, does not let a machine's speed or load decide how far a failure is shrunk.
     """
-    started = time.monotonic()
+    started, compiling = time.monotonic(), compile_seconds()
     found: list[CheckResult] = []  # a failure found before the database went away
     try:
-        result = _run(check, ctx, profile, seeds, seed, stop_at, found)
+        result = _run(check, ctx, profile, seeds, seed, (stop_at, shrink_calls), found)
     except DatabaseLost as exc:
         result = found[-1] if found else CheckResult(check.name, Status.ERROR, message=str(exc))
         result.lost = str(exc)
     result.seconds = round(time.monotonic() - started, 3)
+    result.compile_seconds = round(min(compile_seconds() - compiling, result.seconds), 3)
     if check.per_precision:
         result.precision = str(ctx.precision)
     return result
+
+
+def compile_seconds() -> float:
+    """Seconds this process has spent in ``torch.compile`` so far: the sum of torch's own
+    per-compilation timings (``torch._dynamo.utils.compilation_time_metrics``, the
+    ``_compile.compile_inner`` entries, which time Dynamo's tracing and the backend's
+    compilation, Inductor's code generation and C++ build included). 0.0 while nothing has
+    compiled; torch is never imported for it."""
+    utils = sys.modules.get("torch._dynamo.utils")
+    metrics = getattr(utils, "compilation_time_metrics", None)
+    if not isinstance(metrics, Mapping):
+        return 0.0
+    return float(sum(metrics.get("_compile.compile_inner", ())))
 
 
 def _run(
@@ -185,7 +215,7 @@ def _run(
     profile: settings,
     seeds: list[Case],
     seed: int | None,
-    stop_at: float | None,
+    limits: tuple[float | None, int | None],
     found: list[CheckResult],
 ) -> CheckResult:
     reason = check.skip_reason(ctx.target) or precision_skip(check, ctx)
@@ -205,7 +235,7 @@ def _run(
             return CheckResult(check.name, Status.ERROR, 1, case, str(exc))
         except Exception as exc:
             return CheckResult(check.name, Status.FAIL, 1, case, f"{what}: {_one_line(exc)}")
-    result = _explore(check, ctx, profile, len(replays), seed, stop_at, found)
+    result = _explore(check, ctx, profile, len(replays), seed, limits, found)
     if database is not None and result.status is Status.FAIL and result.counterexample is not None:
         found.append(result)
         record_failure(database, check.name, database_key(ctx), result.counterexample)
@@ -222,17 +252,35 @@ class _Exploration:
     calls: int = 0
     case: Case | None = None
     exc: BaseException | None = None
+    #: when the first failure was found (``time.monotonic()``); shrinking ends
+    #: :data:`SHRINK_BUDGET` seconds later
+    failed_at: float | None = None
+    #: calls that may follow the first failing one (None: no cap), and those made so far
+    shrink_calls: int | None = None
+    shrunk: int = 0
+    #: why the exploration was cut short (ends the failure's message)
+    cut: str = " (shrinking cut short by the time budget)"
 
     def __call__(self, case: Case) -> None:
+        now = time.monotonic()
         if self.stop_at is not None:
-            late = time.monotonic() - self.stop_at
+            late = now - self.stop_at
             if late > 0 and self.exc is None or late > SHRINK_GRACE:
                 raise BudgetSpent
+        if self.failed_at is not None:
+            if self.shrink_calls is not None and self.shrunk >= self.shrink_calls:
+                self.cut = f" (shrinking cut short after {self.shrink_calls} calls)"
+                raise BudgetSpent
+            if now - self.failed_at > SHRINK_BUDGET:
+                raise BudgetSpent
+            self.shrunk += 1
         self.calls += 1
         try:
             self.check.run(self.ctx, case)
         except (Exception, TargetTimeout) as exc:
             self.case, self.exc = case, exc
+            if self.failed_at is None:
+                self.failed_at = time.monotonic()
             raise
 
     def failure(self, note: str = "") -> CheckResult:
@@ -247,14 +295,15 @@ def _explore(
     profile: settings,
     replayed: int,
     seed: int | None,
-    stop_at: float | None,
+    limits: tuple[float | None, int | None],
     found: list[CheckResult],
 ) -> CheckResult:
     if Phase.generate not in profile.phases:
         if not replayed:
             return CheckResult(check.name, Status.SKIP, message="no regression seeds to replay")
         return CheckResult(check.name, Status.PASS, replayed, message="seeds only")
-    seen = _Exploration(check, ctx, stop_at)
+    stop_at, shrink_calls = limits
+    seen = _Exploration(check, ctx, stop_at, shrink_calls=shrink_calls)
     try:
         _property_test(seen, profile, seed)()
     except DatabaseLost:
@@ -263,7 +312,7 @@ def _explore(
         raise
     except BudgetSpent:
         if seen.exc is not None:
-            return seen.failure(" (shrinking cut short by the time budget)")
+            return seen.failure(seen.cut)
         return CheckResult(
             check.name, Status.PASS, seen.calls + replayed, message="time budget spent"
         )

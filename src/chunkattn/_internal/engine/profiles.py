@@ -16,12 +16,21 @@ from hypothesis import HealthCheck, Phase, settings
 
 from chunkattn._internal.engine.profile_names import active_profile_name
 
-__all__ = ["PROFILES", "active_profile_name", "profile_settings"]
+__all__ = ["PHASES", "PROFILES", "active_profile_name", "profile_settings"]
+
+#: every phase but ``explain``: after shrinking a failure, Hypothesis's explain phase reruns the
+#: property on variations of the shrunk case to annotate its own report with the parts that do
+#: not matter (``# or any other generated value``). chunkattn reports the shrunk case and the
+#: check's message, not those annotations, and the phase cost up to 1.6 s a failing check (a
+#: model forward per variation): in verify, the survey, the hook's failing run and the suite.
+#: A pytest run through the plugin shows Hypothesis's report without them.
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
 
 _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     print_blob=True,
+    phases=PHASES,
 )
 
 PROFILES = {

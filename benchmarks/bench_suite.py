@@ -86,13 +86,15 @@ def main() -> None:
         torch_times += [import_torch_seconds(), import_torch_seconds()]
     torch_s = min(torch_times)
     wall, status, output = min(runs, key=lambda r: r[0])
-    summary = re.findall(r"^=*\s*(\d+ passed.*?) in [\d.]+s", output, re.M)
+    summary = re.findall(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s", output, re.M)
     print(f'python -c "import torch": {torch_s:.2f} s (best of {len(torch_times)})')
     print(
         f"pytest -n auto (CI=true, {os.cpu_count()} cores): {wall:.1f} s = "
         f"{wall / torch_s:.0f}x import torch, exit {status}"
         f" ({summary[-1] if summary else 'no summary'})"
     )
+    for line in re.findall(r"^(?:FAILED|ERROR) .*$", output, re.M):
+        print(f"  {line}")
     verdict = "meets" if wall < BAR_SECONDS and status == 0 else "MISSES"
     print(f"bar: under {BAR_SECONDS:.0f} s on 2 cores, passing: {verdict} it")
     _print_shares(shares(output))

@@ -7,6 +7,12 @@ that reason.
 
 from __future__ import annotations
 
+# Imported before the pytester fixture's snapshot of sys.modules: a module first imported
+# during a test that uses it is dropped when the test ends, and a later test would meet a
+# second copy of its classes (Hypothesis's strategies; the worker pool's, which the in-process
+# fuzz call below imports and concurrent.futures keeps a reference to, so the survey's pool
+# could no longer pickle its work items)
+import concurrent.futures.process  # noqa: F401
 import os
 import shutil
 import socket
@@ -17,9 +23,7 @@ from pathlib import Path
 
 import pytest
 
-# imported before pytester's in-process run: a module a run imports first is dropped when
-# it ends, and a later run would meet a second copy of Hypothesis's classes
-import chunkattn.testing  # noqa: F401
+import chunkattn.testing  # noqa: F401  (imported early: see the note above)
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.database import open_database, stored_failures
 

@@ -60,18 +60,22 @@ def test_offload_picks_only_checks_that_apply():
         assert not offload(CHECKS.values(), ctx, "precommit", {}, config=None).tickets
 
 
+#: a sampler case the helper draws from (``seed`` added per request)
+SAMPLER_CASE = {
+    "chunk_size_min": 1,
+    "chunk_size_max": 9,
+    "context_sec_min": 0.0,
+    "context_sec_max": 3.0,
+    "timestep_duration_sec": 0.08,
+    "chunkwise_prob": 1.0,
+    "left_constrain_prob": 1.0,
+}
+
+
 def test_replies_reach_their_requests_in_any_order_of_asking():
     helper = Helper()
     try:
-        case = {
-            "chunk_size_min": 1,
-            "chunk_size_max": 9,
-            "context_sec_min": 0.0,
-            "context_sec_max": 3.0,
-            "timestep_duration_sec": 0.08,
-            "chunkwise_prob": 1.0,
-            "left_constrain_prob": 1.0,
-        }
+        case = SAMPLER_CASE
         tickets = [
             helper.submit({"source": "chunkattn", "case": {**case, "seed": s}, "n": 5})
             for s in range(3)
@@ -88,16 +92,7 @@ def test_replies_reach_their_requests_in_any_order_of_asking():
 def test_a_helper_is_ended_at_once_when_nothing_is_left_to_answer():
     """Its interpreter's teardown would only hold up verify's exit; one still answering is
     waited for."""
-    case = {
-        "chunk_size_min": 1,
-        "chunk_size_max": 9,
-        "context_sec_min": 0.0,
-        "context_sec_max": 3.0,
-        "timestep_duration_sec": 0.08,
-        "chunkwise_prob": 1.0,
-        "left_constrain_prob": 1.0,
-        "seed": 0,
-    }
+    case = {**SAMPLER_CASE, "seed": 0}
     request = {"source": "chunkattn", "case": case, "n": 2}
     answered = Helper()
     assert len(answered.ask(request)) == 2

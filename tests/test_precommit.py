@@ -68,6 +68,18 @@ def test_try_repo(tmp_path: Path, impl: str, passes: bool):
         assert "'context_sec': 0.56" in run.stdout
 
 
+def _pre_commit(repo: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """``pre-commit run --all-files`` in ``repo``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", *args],
+        cwd=repo,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_readme_snippet_runs_in_a_fresh_repository(tmp_path: Path):
     """The README's snippet, with repo and rev pointed at this checkout, pasted as is."""
     readme = (ROOT / "README.md").read_text()
@@ -85,24 +97,10 @@ def test_readme_snippet_runs_in_a_fresh_repository(tmp_path: Path):
     shutil.move(repo / "_base.py", target / "_base.py")
     (repo / ".pre-commit-config.yaml").write_text(snippet)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    run = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
-        cwd=repo,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = _pre_commit(repo, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "chunkattn verify" in run.stdout and "Passed" in run.stdout
     # the next commit leaves the chunking code alone: the hook skips the checks, and says so
-    again = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--verbose"],
-        cwd=repo,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = _pre_commit(repo, tmp_path, "--verbose")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "skipped (cached)" in again.stdout and "--no-cache" in again.stdout

@@ -132,8 +132,9 @@ def test_every_readme_finding_has_a_script_that_fails_today_and_passes_once_fixe
         assert code == want, (script.name, out[-800:])
         assert "found on" in out and "property:" in out, out
         assert ("FINDING HOLDS" in out) == (want == 1), out
-    # and as a maintainer runs one: plain python, a new process, the same verdict
-    code, out = run_plain(scripts[0])
+    # and as a maintainer runs one: plain python, a new process, the same verdict (chunk-mask's,
+    # whose imports cost least)
+    code, out = run_plain(scripts[4])
     assert code == 1 and "FINDING HOLDS" in out, out
 
 

@@ -76,21 +76,20 @@ def _set_aside_line(err: str) -> str:
     return lines[0]
 
 
-def test_verify_sets_bad_entries_aside_and_replays_the_genuine_failure(poisoned, capsys):
+def test_verify_sets_bad_entries_aside_and_replays_the_genuine_failure(
+    poisoned, capsys, monkeypatch
+):
     # every stored entry replayed as it is would fail the correct implementation (TypeError on
     # 'abc', KeyError on the missing field) and take minutes on seq_len 20000
-    run = subprocess.run(
-        [sys.executable, "-m", "chunkattn._internal.commands.cli", "verify", "--impl", str(CORRECT)]
-        + ["--db", poisoned, "--profile", "seeds", "-k", "mask.", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
-    line = _set_aside_line(run.stderr)
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = _in_process(
+        capsys, "verify", "--impl", str(CORRECT), "--db", poisoned, "--profile", "seeds",
+        "-k", "mask.", "--json",
+    )  # fmt: skip
+    assert code == 0, out[-3000:] + err
+    line = _set_aside_line(err)
     assert f"set aside {SET_ASIDE} stored entries in {poisoned}" in line
-    report = json.loads(run.stdout)
+    report = json.loads(out)
     assert report["set_aside"]["count"] == SET_ASIDE
     assert report["set_aside"]["reason"] in line
     assert {c["status"] for c in report["checks"]} <= {"pass", "skip"}

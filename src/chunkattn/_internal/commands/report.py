@@ -3,8 +3,9 @@
 :func:`build_report` takes the checks' results and gathers what a reader needs beside them:
 the target's traits, the geometry in tokens (and seconds, only where a timestep is declared),
 and for a model target what the model claims and its measured chunk dependencies next to the
-promised ones. :func:`render_text` and :meth:`VerifyReport.as_json` only format it, so the two
-outputs can never tell different stories.
+promised ones. The text (:func:`header_line` and :func:`live_line` as the run goes, then
+:func:`render_text`) and :meth:`VerifyReport.as_json` only format it, so the two outputs can
+never tell different stories.
 """
 
 from __future__ import annotations
@@ -269,15 +270,10 @@ def live_line(result: CheckResult, target: Any) -> str | None:
     return result_line(result)
 
 
-def render_text(report: VerifyReport, out: Console, *, streamed: bool = False) -> None:
-    """The report as ``chunkattn verify`` prints it. ``streamed``: the header and each check's
-    :func:`live_line` were printed as the run went; only what follows them is printed here."""
-    if not streamed:
-        out.print(header_line(report.target, report.config, report.profile), markup=False)
-        for r in report.results:
-            line = live_line(r, report.target)
-            if line is not None:
-                out.print(line)
+def render_text(report: VerifyReport, out: Console) -> None:
+    """What ``chunkattn verify`` prints after the run: its header (:func:`header_line`) and each
+    check's :func:`live_line` were printed as the run went, so this is the grouped skips, the
+    model's claims or the eval geometry, and the counts."""
     for line in _skip_lines(report) if _is_model_target(report) else []:
         out.print(line)
     if report.model is not None:

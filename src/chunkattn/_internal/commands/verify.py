@@ -167,7 +167,7 @@ def _render(report: Any, out: Console | None) -> ExitCode:
     if out is None:
         print(json.dumps(report.as_json(), indent=2))
         return report.exit_status
-    render_text(report, out, streamed=True)
+    render_text(report, out)
     if report.lost is not None:
         Console(stderr=True, highlight=False).print(
             f"chunkattn: error: {report.lost}; verify stopped", markup=False, soft_wrap=True

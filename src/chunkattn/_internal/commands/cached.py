@@ -15,17 +15,15 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from chunkattn._internal.engine.green_runs import find, remember
+from chunkattn._internal.engine.options import DEFAULT_PROJECT_SEEDS
 from chunkattn._internal.engine.profile_names import REPEATABLE, active_profile_name
 from chunkattn._internal.engine.results import ExitCode
 
 __all__ = ["cached_verify", "not_cacheable"]
-
-#: the project seeds file verify reads when no --seeds names another (engine.seeds)
-_DEFAULT_SEEDS = "chunkattn-seeds.yaml"
 
 
 def not_cacheable(args: argparse.Namespace, profile: str) -> str | None:
@@ -64,9 +62,9 @@ def _command(args: argparse.Namespace, profile: str) -> dict[str, Any]:
 def _inputs(args: argparse.Namespace) -> list[str]:
     """The files a run reads that are not modules: the config, the project seeds file (the
     default one too: it may appear), chunkattn's embedded config and seeds."""
-    data = Path(__file__).resolve().parents[2] / "data"
+    data = resources.files("chunkattn") / "data"  # where the loaders read them
     files = [str(data / "default.yaml"), str(data / "seeds.yaml")]
-    files += [f for f in (args.config, args.seeds, _DEFAULT_SEEDS) if f]
+    files += [f for f in (args.config, args.seeds, DEFAULT_PROJECT_SEEDS) if f]
     return files
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "SEEDS",
     "SELECT",
     "TIMEOUT",
+    "DEFAULT_PROJECT_SEEDS",
     "Option",
     "UsageError",
     "add_options",
@@ -64,6 +65,12 @@ def seconds(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return value
+
+
+#: the project's regression-seeds file, read from the working directory when no ``--seeds`` or
+#: ``$CHUNKATTN_SEEDS`` names another (here, with the option that names it, so the standard
+#: library is all ``verify --cache`` needs to find it)
+DEFAULT_PROJECT_SEEDS = "chunkattn-seeds.yaml"
 
 
 def cores() -> int:
@@ -186,7 +193,7 @@ PROFILE = Option(
 SEEDS = Option(
     ("--seeds",),
     "seeds",
-    "project regression-seeds YAML file (default: $CHUNKATTN_SEEDS, else ./chunkattn-seeds.yaml)",
+    f"project regression-seeds YAML file (default: $CHUNKATTN_SEEDS, else ./{DEFAULT_PROJECT_SEEDS})",
     env="CHUNKATTN_SEEDS",
     pytest_flags=("--seeds", "--chunkattn-seeds"),
 )

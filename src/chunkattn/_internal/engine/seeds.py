@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from chunkattn._internal.contract.config import ConfigError
+from chunkattn._internal.engine.options import DEFAULT_PROJECT_SEEDS
 from chunkattn._internal.engine.registry import CHECKS, Case, validate
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "project_seeds_path",
 ]
 
-DEFAULT_PROJECT_SEEDS = "chunkattn-seeds.yaml"
 _HEADER = (
     "# chunkattn regression seeds: check name -> list of cases, replayed before exploration.\n"
 )

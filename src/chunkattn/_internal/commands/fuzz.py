@@ -321,7 +321,10 @@ def _drive(schedule: _Schedule, err: Console) -> bool:
                     while schedule.submit(pool):
                         pass
                     live.update(_table(schedule))
-            pool.shutdown(wait=False, cancel_futures=True)
+            # wait: the pool's manager thread must be gone before the interpreter exits.
+            # Python < 3.12.8 wakes it at exit without a lock while it closes that pipe, and
+            # the race prints 'OSError: [Errno 9] Bad file descriptor' (CPython gh-125451)
+            pool.shutdown(wait=True, cancel_futures=True)
         err.print()
     except KeyboardInterrupt:
         return True

@@ -91,9 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
 #: test files whose tests each start processes (pre-commit, pytest, chunkattn fuzz) or run the
 #: whole suite on a target: seconds each, against milliseconds for most others
 _HEAVY = ("test_precommit.py", "test_own_repo.py", "test_campaign.py", "test_seeds.py")
-#: test files whose tests share one costly import (NeMo's: ~6 s of CPU): run on one worker, the
-#: import is paid once
-_TOGETHER = ("test_nemo.py",)
+#: test files whose tests share costly imports: run on one worker, each import is paid once.
+#: NeMo's (~7 s of CPU) brings transformers with it, which the model adapters' tests import
+#: too, with its model code (~2 s) and x-transformers (~1 s)
+_TOGETHER = ("test_nemo.py", "test_model_adapters.py")
 
 
 def _heavy(item: pytest.Item) -> bool:

@@ -4,7 +4,10 @@ same run (these machines are shared and noisy: the ratio travels, the seconds do
 By default it runs the README's test command as CI runs it (``pytest -n auto`` with ``CI=true``,
 so the ``ci`` profile), ``--repeat`` times, and prints the best run in seconds, as a multiple of
 the best ``import torch`` of those taken between the runs, and against the bar: under 60 s on
-a 2-core machine. Then the tests that cost the most, summed per file, and each named check's
+a 2-core machine. With it, the CPU time the run took (every process it started, the xdist
+workers and what they start: fuzz, pre-commit, pytest, helpers) and what that CPU time alone
+costs on this machine's cores, however well the work is spread: a suite whose floor is over
+the bar cannot meet it by scheduling, only by doing less work. Then the tests that cost the most, summed per file, and each named check's
 share of the property tests' time. ``--profiles`` adds one run per Hypothesis profile
 (``precommit``, ``ci``, ``dev``), as ratios to the fastest.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -42,8 +46,16 @@ def import_torch_seconds() -> float:
     return time.perf_counter() - start
 
 
-def run_suite(env: dict[str, str]) -> tuple[float, int, str]:
-    """``pytest -n auto`` with ``--durations=0``: (wall seconds, exit status, its output)."""
+def _children_cpu() -> float:
+    """User and system seconds of every process this one has waited for, and of theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_suite(env: dict[str, str]) -> tuple[float, int, str, float]:
+    """``pytest -n auto`` with ``--durations=0``: (wall seconds, exit status, its output, CPU
+    seconds of it and every process it started)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--durations=0"],
@@ -51,7 +63,7 @@ def run_suite(env: dict[str, str]) -> tuple[float, int, str]:
         capture_output=True,
         text=True,
     )
-    return time.perf_counter() - start, run.returncode, run.stdout
+    return time.perf_counter() - start, run.returncode, run.stdout, _children_cpu() - cpu
 
 
 def shares(output: str) -> dict[str, float]:
@@ -85,13 +97,18 @@ def main() -> None:
         runs.append(run_suite(env))
         torch_times += [import_torch_seconds(), import_torch_seconds()]
     torch_s = min(torch_times)
-    wall, status, output = min(runs, key=lambda r: r[0])
+    wall, status, output, cpu = min(runs, key=lambda r: r[0])
+    cores = len(os.sched_getaffinity(0))
     summary = re.findall(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s", output, re.M)
     print(f'python -c "import torch": {torch_s:.2f} s (best of {len(torch_times)})')
     print(
-        f"pytest -n auto (CI=true, {os.cpu_count()} cores): {wall:.1f} s = "
+        f"pytest -n auto (CI=true, {cores} cores): {wall:.1f} s = "
         f"{wall / torch_s:.0f}x import torch, exit {status}"
         f" ({summary[-1] if summary else 'no summary'})"
+    )
+    print(
+        f"CPU: {cpu:.0f} s, user and system, of the run and every process it started; on "
+        f"{cores} cores that alone is at least {cpu / cores:.0f} s however the work is spread"
     )
     for line in re.findall(r"^(?:FAILED|ERROR) .*$", output, re.M):
         print(f"  {line}")
@@ -102,7 +119,7 @@ def main() -> None:
     if args.profiles:
         times = {}
         for profile in PROFILES:
-            seconds, code, _ = run_suite({**env, "CHUNKATTN_PROFILE": profile})
+            seconds, code, _, _ = run_suite({**env, "CHUNKATTN_PROFILE": profile})
             times[profile] = seconds
             print(
                 f"{profile:>10}: {seconds:6.1f} s wall "

@@ -631,7 +631,11 @@ def model_overfits(ctx: CheckContext, case: Case) -> None:
     scaled gradients) is counted, and more than half the steps skipped is a failure (the run
     never stops early before twice the skipped steps, so the scaler's first calibrating skips are
     never most of it). With float16 parameters (`16-true`) Adam's `eps` is float16's smallest
-    normal number, 6.1e-5 (1e-8 is zero there).
+    normal number, 6.1e-5 (1e-8 is zero there). Adam is torch's fused kernel (the same update,
+    several times faster a step) when every parameter is floating point on one CPU or CUDA
+    device, except under the GradScaler: there it is torch's default Adam, which the scaler
+    unscales itself, as people's fp16 training does (a fused one would take the scale and hide a
+    float16 parameter's `Attempting to unscale FP16 gradients`).
 
     ## Why it matters
     A model that cannot memorise one batch cannot learn a data set, whatever its forward checks

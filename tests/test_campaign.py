@@ -7,12 +7,6 @@ that reason.
 
 from __future__ import annotations
 
-# Imported before the pytester fixture's snapshot of sys.modules: a module first imported
-# during a test that uses it is dropped when the test ends, and a later test would meet a
-# second copy of its classes (Hypothesis's strategies; the worker pool's, which the in-process
-# fuzz call below imports and concurrent.futures keeps a reference to, so the survey's pool
-# could no longer pickle its work items)
-import concurrent.futures.process  # noqa: F401
 import os
 import shutil
 import socket
@@ -23,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-import chunkattn.testing  # noqa: F401  (imported early: see the note above)
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.database import open_database, stored_failures
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _plugin_runs import run_properties  # noqa: E402  (imported at collection: see its docstring)
 
 pytest_plugins = ["pytester"]
 
@@ -145,9 +141,8 @@ def test_plugin_replays_the_shared_database(redis_server, capsys, pytester, monk
     case = {"seq_len": 20, "chunk_size": 2, "context_chunks": 3}
     record_failure(open_database(url), "mask.left_span", "elsewhere", case)
     # the plugin, in a pytest run in this process
-    pytest_run = pytester.runpytest_inprocess(
-        "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", "chunkattn.properties",
-        "--impl", str(BUG), "--chunkattn-db", url, "--chunkattn-profile", "seeds",
+    pytest_run = run_properties(
+        pytester, "--impl", str(BUG), "--chunkattn-db", url, "--chunkattn-profile", "seeds",
         "-k", "left_span or own_chunk",
     )  # fmt: skip
     out = pytest_run.stdout.str()

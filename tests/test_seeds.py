@@ -5,16 +5,17 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-# imported here, before pytester's in-process runs: a module a run imports first is dropped
-# when it ends, and the next run would meet a second copy of Hypothesis's classes
-import chunkattn.testing  # noqa: F401
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.contract.reference import reference_context_chunks
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _plugin_runs import run_properties  # noqa: E402  (imported at collection: see its docstring)
 
 pytest_plugins = ["pytester"]
 
@@ -67,14 +68,10 @@ def test_seeds_add_then_replay_without_exploration(tmp_path: Path, cli, pytester
     assert "regression seed failed" in out and "'seq_len': 21" in out
     # under xdist (one worker runs every test): --impl, --seeds and the profile must reach it,
     # or this passes (pytest runs in this process; its xdist worker is a new one)
-    replay = pytester.runpytest_inprocess(
-        "-q",
+    replay = run_properties(
+        pytester,
         "-n",
         "1",
-        "-p",
-        "no:randomly",
-        "--pyargs",
-        "chunkattn.properties",
         "-k",
         "test_mask_",
         f"--impl={RECORDED_ONLY}",
@@ -93,12 +90,8 @@ def test_record_seeds_stores_the_shrunk_counterexample(tmp_path: Path, pytester,
     seeds = tmp_path / "recorded.yaml"
     for name in [k for k in os.environ if k.startswith("CHUNKATTN_")]:
         monkeypatch.delenv(name)
-    result = pytester.runpytest_inprocess(
-        "-q",
-        "-p",
-        "no:randomly",
-        "--pyargs",
-        "chunkattn.properties",
+    result = run_properties(
+        pytester,
         "-k",
         "test_ceil_exact",
         f"--impl={IMPLS / 'bug_float_ceil.py'}",
@@ -151,10 +144,7 @@ def test_seed_that_does_not_fit_its_check_is_one_line_error(tmp_path: Path, cli,
 def test_seed_that_does_not_fit_is_a_pytest_usage_error(tmp_path: Path, pytester):
     bad = tmp_path / "seeds.yaml"
     bad.write_text("mask.left_span:\n  - {seq_len: 20000, chunk_size: 3, context_chunks: 2}\n")
-    result = pytester.runpytest_inprocess(
-        "-q", "-p", "no:randomly", "--pyargs", "chunkattn.properties", f"--seeds={bad}",
-        "-k", "left_span",
-    )  # fmt: skip
+    result = run_properties(pytester, f"--seeds={bad}", "-k", "left_span")
     err = result.stderr.str()
     assert result.ret == 4, result.stdout.str() + err
     assert f"{bad}: mask.left_span: case 1: seq_len: expected an integer in [1, 640]" in err

@@ -19,9 +19,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-# imported before pytester's in-process run: a module a run imports first is dropped when
-# it ends, and a later run would meet a second copy of Hypothesis's classes
-import chunkattn.testing  # noqa: F401
 from chunkattn._internal.commands.cli import main
 from chunkattn._internal.engine.database import (
     FAILURES_KEY,
@@ -30,6 +27,9 @@ from chunkattn._internal.engine.database import (
     stored_failures,
 )
 from chunkattn._internal.engine.seeds import load_seeds
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _plugin_runs import run_properties  # noqa: E402  (imported at collection: see its docstring)
 
 pytest_plugins = ["pytester"]
 
@@ -144,10 +144,9 @@ def test_fuzz_and_the_plugin_set_bad_entries_aside(poisoned, tmp_path, pytester,
     assert f"set aside {SET_ASIDE} stored entries" in _set_aside_line(fuzz.stderr)
 
     # the plugin, in a pytest run in this process
-    plugin = pytester.runpytest_inprocess(
-        "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--pyargs", "chunkattn.properties",
-        "--impl", str(CORRECT), "--chunkattn-db", poisoned, "--chunkattn-profile", "seeds",
-        "-k", "left_span or own_chunk or causality",
+    plugin = run_properties(
+        pytester, "--impl", str(CORRECT), "--chunkattn-db", poisoned, "--chunkattn-profile",
+        "seeds", "-k", "left_span or own_chunk or causality",
     )  # fmt: skip
     out = plugin.stdout.str()
     assert plugin.ret == 0, out + plugin.stderr.str()[-2000:]

@@ -194,8 +194,9 @@ def build(family: str, implementation: str, seed: int = 0) -> SimpleNamespace:
     within = "causal" if "chunked" in geo.layers and geo.size > 1 else "full"
     trained = trained_as(model, bucketed(run) if implementation == "flex_attention" else run)
     if implementation == "flex_attention":
-        # torch 2.13's CPU flex_attention has no backward (NotImplementedError): eval only, so
-        # no module is offered and the training checks say why they do not run
+        # torch 2.13's CPU flex_attention has no backward ("NotImplementedError: FlexAttention
+        # does not support backward on CPU"): eval only, so no module is offered and the
+        # training checks skip the target for having none (docs/field.md says why)
         del trained["module"], trained["train_forward"]
     return SimpleNamespace(
         **trained,
